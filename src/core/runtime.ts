@@ -1,0 +1,138 @@
+// The runtime: the only place where a message meets I/O. For each inbound message it claims the
+// chat's session, runs the pure `step`, performs the effects step asked for (feeding their results
+// back into step), and hands the session back. Messages of one chat are handled one at a time, in
+// arrival order, inside this process; the store extends that across processes.
+import type { Logger } from 'pino';
+import type { Engine } from './engine.ts';
+import { step } from './step.ts';
+import type { Inbound, Lang, Reply, Session, StepResult } from './types.ts';
+import { StoreUnavailableError, type Claim, type SessionStore } from '../store/session-store.ts';
+
+/** Does one kind of `call` effect (a status lookup, opening a ticket...). Its result goes back into step. */
+export type EffectHandler = (args: Record<string, unknown>, ctx: { inbound: Inbound; session: Session }) => Promise<unknown>;
+
+export interface RuntimeHooks {
+  /** After a message was handled (for metrics). */
+  handled?(inbound: Inbound, ms: number, outcome: 'ok' | 'duplicate' | 'unavailable' | 'error'): void;
+  /** A user asked to delete their data: other stores forget the chat too. */
+  forgetChat?(chatKey: string): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  engine: Engine;
+  store: SessionStore;
+  logger: Logger;
+  effects?: Record<string, EffectHandler>;
+  hooks?: RuntimeHooks;
+  now?: () => number;
+}
+
+/** Effect results fed back into step in one turn before we call it a loop. */
+const MAX_EFFECT_ROUNDS = 8;
+
+export function chatKeyOf(inbound: Pick<Inbound, 'channel' | 'chatId'>): string {
+  return `${inbound.channel}:${inbound.chatId}`;
+}
+
+export class Runtime {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly o: RuntimeOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  get engine(): Engine {
+    return this.o.engine;
+  }
+
+  /** Handle one message; resolves with the replies to send (in order). Never rejects. */
+  handle(inbound: Inbound): Promise<Reply[]> {
+    const key = chatKeyOf(inbound);
+    const before = this.tails.get(key) ?? Promise.resolve();
+    this.inFlight++;
+    const run = before.then(() => this.handleNow(key, inbound));
+    const tail = run.finally(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    });
+    this.tails.set(key, tail);
+    return run;
+  }
+
+  /** Resolves when every message accepted so far has been handled (graceful shutdown). */
+  drain(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private async handleNow(key: string, inbound: Inbound): Promise<Reply[]> {
+    const started = performance.now();
+    const { engine, store, logger } = this.o;
+    let claim: Claim | undefined;
+    let outcome: 'ok' | 'duplicate' | 'unavailable' | 'error' = 'ok';
+    let lang: Lang = engine.defaultLang;
+    try {
+      claim = await store.claim(key);
+      const loaded = claim.loaded;
+      const prefix: Reply[] = [];
+      let session: Session | null = null;
+      if (loaded.status === 'ok') {
+        session = loaded.session;
+        lang = session.lang;
+      } else if (loaded.status === 'reset') {
+        logger.warn({ chat: key, reason: loaded.reason }, 'session reset');
+        prefix.push({ text: engine.t(lang, 'common.sessionReset') });
+      }
+      const now = this.now();
+      let res = step(engine, session, inbound, now);
+      if (res.duplicate) {
+        outcome = 'duplicate';
+        await store.release(claim);
+        return [];
+      }
+      const replies = [...prefix, ...res.replies];
+      let forget = false;
+      for (let round = 0; res.effects.length > 0; round++) {
+        if (round >= MAX_EFFECT_ROUNDS) throw new Error('effects kept asking for more effects');
+        const effects: StepResult['effects'] = res.effects;
+        res = { ...res, effects: [] };
+        for (const ef of effects) {
+          if (ef.type === 'deleteUserData') {
+            forget = true;
+            continue;
+          }
+          const handler = this.o.effects?.[ef.name];
+          const result = handler
+            ? await handler(ef.args, { inbound, session: res.session })
+            : { error: 'unavailable' };
+          const next = step(engine, res.session, { ...inbound, messageId: undefined, event: { type: 'effect', name: ef.name, result } }, now);
+          replies.push(...next.replies);
+          res = { ...next, effects: [...res.effects, ...next.effects] };
+        }
+      }
+      if (forget) {
+        await store.remove(claim);
+        await this.o.hooks?.forgetChat?.(key);
+        logger.info({ chat: key }, 'user data deleted on request');
+      } else {
+        await store.commit(claim, res.session);
+      }
+      return replies;
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) {
+        outcome = 'unavailable';
+        logger.warn({ chat: key, err: { message: err.message, cause: String((err.cause as Error)?.message ?? '') } }, 'session store unavailable');
+        return [{ text: engine.t(lang, 'common.unavailable') }];
+      }
+      outcome = 'error';
+      logger.error({ chat: key, channel: inbound.channel, event: inbound.event.type, err }, 'message handling failed');
+      if (claim) await store.release(claim).catch(() => undefined);
+      return [{ text: engine.t(lang, 'common.error') }];
+    } finally {
+      this.o.hooks?.handled?.(inbound, performance.now() - started, outcome);
+    }
+  }
+}

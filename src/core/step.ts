@@ -1,0 +1,489 @@
+// step(engine, session, input) -> new session, replies, effects. Pure: no I/O, no clock of its own,
+// the same arguments always give the same result. Almost every behaviour test lives on top of it.
+import { AGENT_FLOW, MENU_FLOW, type Command, type Engine, type Say } from './engine.ts';
+import type { Flow, FlowStep, Target } from './flow-schema.ts';
+import { normalizeAnswer, parseInput, parseYesNo, matchOption, type OptionCandidate } from './inputs.ts';
+import {
+  HISTORY_LIMIT,
+  LANGS,
+  SEEN_LIMIT,
+  SESSION_VERSION,
+  type Choice,
+  type Effect,
+  type Inbound,
+  type InboundEvent,
+  type Lang,
+  type Place,
+  type Reply,
+  type Session,
+  type StepResult,
+} from './types.ts';
+
+/** Steps entered in one turn before we call it a loop in the flow data. */
+const MAX_HOPS = 40;
+
+export function newSession(engine: Engine, now: number): Session {
+  const menu = mustFlow(engine, MENU_FLOW);
+  return {
+    v: SESSION_VERSION,
+    lang: engine.defaultLang,
+    at: { flow: MENU_FLOW, step: menu.start },
+    answers: {},
+    hist: [],
+    ask: 0,
+    seen: [],
+    ts: now,
+  };
+}
+
+export function step(engine: Engine, prev: Session | null, input: Inbound, now: number): StepResult {
+  if (prev && input.messageId && prev.seen.includes(input.messageId)) {
+    return { session: prev, replies: [], effects: [], duplicate: true };
+  }
+  const turn = new Turn(engine, prev ?? newSession(engine, now), now);
+  if (input.messageId) turn.s.seen = [...turn.s.seen, input.messageId].slice(-SEEN_LIMIT);
+  if (!prev && input.event.type !== 'start') {
+    // A first message that is not /start still deserves a greeting before it is handled.
+    turn.say({ key: 'common.welcome' });
+  }
+  turn.handle(input.event);
+  return turn.result();
+}
+
+function mustFlow(engine: Engine, id: string): Flow {
+  const f = engine.flows.get(id);
+  if (!f) throw new Error(`flow "${id}" is not loaded`);
+  return f;
+}
+
+class Turn {
+  readonly s: Session;
+  private replies: Reply[] = [];
+  private effects: Effect[] = [];
+  private hops = 0;
+
+  constructor(
+    private readonly e: Engine,
+    prev: Session,
+    private readonly now: number,
+  ) {
+    this.s = structuredClone(prev);
+    this.s.ts = now;
+  }
+
+  result(): StepResult {
+    return { session: this.s, replies: this.replies, effects: this.effects };
+  }
+
+  // ---- what happened ------------------------------------------------------------------------
+
+  handle(ev: InboundEvent): void {
+    switch (ev.type) {
+      case 'start':
+        return this.start(ev.payload);
+      case 'text':
+        return this.text(ev.text);
+      case 'choice':
+        return this.choice(ev.ask, ev.id);
+      case 'media':
+        this.say({ key: 'common.media' });
+        return this.reask();
+      case 'contact':
+      case 'effect':
+        if (this.step().action) return this.runAction(this.s.at, ev);
+        if (ev.type === 'contact') this.say({ key: 'common.media' });
+        return this.reask();
+    }
+  }
+
+  private start(payload: string | undefined): void {
+    this.s.pending = undefined;
+    this.say({ key: 'common.welcome' });
+    const link = payload ? this.e.routes.deeplinks[payload] : undefined;
+    this.go(link ?? '$menu');
+  }
+
+  private text(raw: string): void {
+    const cmd = this.e.commands.get(commandKey(raw));
+    if (cmd) return this.command(cmd);
+    const p = this.s.pending;
+    if (p) {
+      const picked = matchOption(raw, this.pendingOptions());
+      if (picked) return this.pendingAnswer(picked);
+      if (p.kind === 'confirmDelete') {
+        const yn = parseYesNo(raw);
+        if (yn !== null) return this.pendingAnswer(yn ? 'yes' : 'no');
+      }
+      this.s.pending = undefined; // anything else: the user moved on; handle it normally
+    }
+    const st = this.step();
+    if (!st.input) return this.reask();
+    const parsed = parseInput(st.input, raw, new Date(this.now), this.optionsOf(st));
+    if (parsed.ok) return this.answer(st, parsed.value, parsed.optionId);
+    // Not an answer to the question: maybe a question of its own ("kapan gelombang dibuka?").
+    if (this.understand(raw)) return;
+    this.invalid(st, parsed.reason);
+  }
+
+  private choice(ask: number, id: string): void {
+    if (ask !== this.s.ask) {
+      // A button from an earlier question: harmless, the user is shown where they are.
+      this.say({ key: 'common.staleButton' });
+      return this.reask();
+    }
+    if (this.s.pending) return this.pendingAnswer(id);
+    const st = this.step();
+    if (st.action) return this.runAction(this.s.at, { type: 'choice', ask, id });
+    if (!st.input || (st.input.type !== 'choice' && st.input.type !== 'yesno')) return this.reask();
+    if (st.input.type === 'yesno') {
+      if (id !== 'yes' && id !== 'no') return this.reask();
+      return this.answer(st, id === 'yes', id);
+    }
+    if (!st.input.options.some((o) => o.id === id)) return this.reask();
+    this.answer(st, id, id);
+  }
+
+  // ---- global commands ----------------------------------------------------------------------
+
+  private command(cmd: Command): void {
+    this.s.pending = undefined;
+    switch (cmd) {
+      case 'menu':
+        return this.go('$menu');
+      case 'back':
+        return this.back();
+      case 'restart': {
+        const flow = mustFlow(this.e, this.s.at.flow);
+        this.s.answers = {};
+        this.s.hist = [];
+        this.s.ret = undefined;
+        this.say({ key: 'common.restarted' });
+        return this.enter({ flow: flow.id, step: flow.start });
+      }
+      case 'help':
+        this.say({ key: 'common.help' });
+        return this.reask();
+      case 'language':
+        this.s.pending = { kind: 'language' };
+        this.s.ask += 1;
+        return this.emit(this.t('common.languageAsk'), this.pendingChoices());
+      case 'langId':
+      case 'langEn':
+        return this.setLang(cmd === 'langEn' ? 'en' : 'id');
+      case 'agent':
+        if (this.s.at.flow === AGENT_FLOW) return this.reask();
+        return this.go({ flow: AGENT_FLOW, detour: true });
+      case 'delete':
+        this.s.pending = { kind: 'confirmDelete' };
+        this.s.ask += 1;
+        return this.emit(this.t('common.deleteConfirm'), this.pendingChoices());
+    }
+  }
+
+  private pendingOptions(): OptionCandidate[] {
+    const p = this.s.pending;
+    if (!p) return [];
+    if (p.kind === 'language') {
+      return [
+        { id: 'id', names: ['bahasa indonesia', 'indonesia', 'indonesian', 'id', this.tIn('id', 'common.langName.id')] },
+        { id: 'en', names: ['english', 'inggris', 'bahasa inggris', 'en', this.tIn('en', 'common.langName.en')] },
+      ];
+    }
+    if (p.kind === 'confirmDelete') {
+      return [
+        { id: 'yes', names: LANGS.map((l) => this.tIn(l, 'common.deleteYes')) },
+        { id: 'no', names: LANGS.map((l) => this.tIn(l, 'common.deleteNo')) },
+      ];
+    }
+    return p.options.map((intent) => ({ id: intent, names: LANGS.map((l) => this.tIn(l, this.intentLabel(intent))) }));
+  }
+
+  private pendingChoices(): Choice[] {
+    const p = this.s.pending;
+    if (!p) return [];
+    if (p.kind === 'language') {
+      return [
+        { id: 'id', label: this.tIn('id', 'common.langName.id') },
+        { id: 'en', label: this.tIn('en', 'common.langName.en') },
+      ];
+    }
+    if (p.kind === 'confirmDelete') {
+      return [
+        { id: 'yes', label: this.t('common.deleteYes') },
+        { id: 'no', label: this.t('common.deleteNo') },
+      ];
+    }
+    return p.options.map((intent) => ({ id: intent, label: this.t(this.intentLabel(intent)) }));
+  }
+
+  private pendingAnswer(id: string): void {
+    const p = this.s.pending!;
+    this.s.pending = undefined;
+    if (p.kind === 'language') {
+      if (id === 'id' || id === 'en') return this.setLang(id);
+      return this.reask();
+    }
+    if (p.kind === 'confirmDelete') {
+      if (id !== 'yes') {
+        this.say({ key: 'common.deleteCancelled' });
+        return this.reask();
+      }
+      // The runtime deletes everything held about this chat instead of saving the session.
+      this.effects.push({ type: 'deleteUserData' });
+      this.s.answers = {};
+      this.s.hist = [];
+      this.s.ret = undefined;
+      this.say({ key: 'common.deleted' });
+      return;
+    }
+    if (p.options.includes(id)) return this.runIntent(id);
+    this.reask();
+  }
+
+  private setLang(lang: Lang): void {
+    this.s.lang = lang;
+    this.say({ key: 'common.languageSet' });
+    this.reask();
+  }
+
+  // ---- understanding free text --------------------------------------------------------------
+
+  /** Returns true when the text was understood as something other than an answer. */
+  private understand(raw: string): boolean {
+    const u = this.e.nlu.understand(raw, this.s.lang);
+    if (u.kind === 'match' && this.e.routes.intents[u.intent]) {
+      this.runIntent(u.intent);
+      return true;
+    }
+    if (u.kind === 'unsure') {
+      const options = u.candidates.filter((c) => this.e.routes.intents[c]).slice(0, 3);
+      if (options.length === 0) return false;
+      this.s.pending = { kind: 'clarify', options };
+      this.s.ask += 1;
+      this.emit(this.t('common.clarify'), this.pendingChoices());
+      return true;
+    }
+    return false;
+  }
+
+  private intentLabel(intent: string): string {
+    return this.e.routes.intents[intent]?.label ?? 'common.menu';
+  }
+
+  private runIntent(intent: string): void {
+    const route = this.e.routes.intents[intent];
+    if (!route) return this.reask();
+    if ('answer' in route) {
+      this.say({ key: route.answer });
+      if (this.s.at.flow !== MENU_FLOW) this.say({ key: 'common.backToQuestion' });
+      return this.reask();
+    }
+    // Leaving a flow in the middle for something the user asked: come back afterwards.
+    const midFlow = this.s.at.flow !== MENU_FLOW && typeof route.go === 'object';
+    this.go(midFlow && typeof route.go === 'object' ? { ...route.go, detour: true } : route.go);
+  }
+
+  // ---- answering and moving -----------------------------------------------------------------
+
+  private invalid(st: FlowStep, reason: string): void {
+    const input = st.input!;
+    const key = st.hint ?? `common.invalid.${input.type}`;
+    const params = input.type === 'integer' ? { min: input.min, max: input.max } : {};
+    this.say({ key: reason === 'tooLong' ? 'common.invalid.tooLong' : key, params });
+    this.reask();
+  }
+
+  private answer(st: FlowStep, value: string | number | boolean, optionId?: string): void {
+    if (st.save) this.s.answers[st.save] = value;
+    const input = st.input!;
+    let target: Target | undefined;
+    if (input.type === 'yesno' && st.branch) target = value === true ? st.branch.yes : st.branch.no;
+    else if (input.type === 'choice') target = input.options.find((o) => o.id === optionId)?.next;
+    target ??= st.next;
+    if (!target) throw new Error(`step ${this.s.at.flow}.${this.s.at.step} has no way out`);
+    const from = this.s.at;
+    this.go(target, from);
+  }
+
+  /** Move to a target. `from` is the question just answered, remembered for "kembali". */
+  private go(target: Target, from?: Place): void {
+    if (target === '$back') return this.back();
+    if (target === '$menu') {
+      this.leaveFlow();
+      return this.enter({ flow: MENU_FLOW, step: mustFlow(this.e, MENU_FLOW).start });
+    }
+    if (target === '$return') {
+      const ret = this.s.ret;
+      this.s.ret = undefined;
+      if (!ret) return this.go('$menu');
+      this.s.hist = [];
+      return this.enter(ret);
+    }
+    if (typeof target === 'string') {
+      if (from) this.pushHist(from);
+      return this.enter({ flow: this.s.at.flow, step: target });
+    }
+    const flow = mustFlow(this.e, target.flow);
+    if (target.detour) {
+      if (!this.s.ret && this.s.at.flow !== MENU_FLOW && this.s.at.flow !== target.flow) this.s.ret = { ...this.s.at };
+      this.s.hist = [];
+    } else if (target.flow !== this.s.at.flow) {
+      this.leaveFlow();
+    } else if (from) this.pushHist(from);
+    this.enter({ flow: flow.id, step: target.step ?? flow.start });
+  }
+
+  /** A flow ended: its answers (personal data among them) and its history go with it. */
+  private leaveFlow(): void {
+    this.s.answers = {};
+    this.s.hist = [];
+    this.s.ret = undefined;
+  }
+
+  private pushHist(p: Place): void {
+    const h = this.s.hist;
+    const last = h[h.length - 1];
+    if (last && last.flow === p.flow && last.step === p.step) return;
+    this.s.hist = [...h, { flow: p.flow, step: p.step }].slice(-HISTORY_LIMIT);
+  }
+
+  private back(): void {
+    const prev = this.s.hist.pop();
+    if (!prev) {
+      this.say({ key: 'common.noBack' });
+      return this.reask();
+    }
+    const st = mustFlow(this.e, prev.flow).steps[prev.step];
+    const kept = st?.save !== undefined ? this.s.answers[st.save] : undefined;
+    if (kept !== undefined && !st?.personal) this.say({ key: 'common.previousAnswer', params: { answer: this.display(st!, kept) } });
+    this.enter(prev);
+  }
+
+  private display(st: FlowStep, v: string | number | boolean): string {
+    const input = st.input;
+    if (input?.type === 'yesno') return this.t(v ? 'common.yes' : 'common.no');
+    if (input?.type === 'choice') {
+      const o = input.options.find((x) => x.id === v);
+      return o ? this.t(o.label) : String(v);
+    }
+    return String(v);
+  }
+
+  /** Enter a step: say its texts, then ask its question, run its action, or move straight on. */
+  private enter(place: Place): void {
+    if (++this.hops > MAX_HOPS) throw new Error(`flow loop near ${place.flow}.${place.step}`);
+    const flow = mustFlow(this.e, place.flow);
+    const st = flow.steps[place.step];
+    if (!st) throw new Error(`unknown step ${place.flow}.${place.step}`);
+    this.s.at = { flow: place.flow, step: place.step };
+    const says = st.say === undefined ? [] : Array.isArray(st.say) ? st.say : [st.say];
+    for (const key of says) this.say({ key });
+    if (st.action) return this.runAction(this.s.at);
+    if (st.ask) {
+      // A question entered anew gets a fresh number, so buttons of earlier questions go stale.
+      this.s.ask += 1;
+      return this.emitQuestion(st);
+    }
+    if (!st.next) throw new Error(`step ${place.flow}.${place.step} has no way out`);
+    this.go(st.next);
+  }
+
+  private runAction(place: Place, ev?: InboundEvent): void {
+    const st = mustFlow(this.e, place.flow).steps[place.step]!;
+    const action = this.e.actions[st.action!];
+    if (!action) throw new Error(`unknown action ${st.action}`);
+    const out = action({ lang: this.s.lang, answers: this.s.answers, session: this.s, event: ev, now: new Date(this.now), t: this.e.t });
+    if (out.set) Object.assign(this.s.answers, out.set);
+    for (const k of out.forget ?? []) delete this.s.answers[k];
+    for (const sy of out.say ?? []) this.say(sy);
+    if (out.effects) this.effects.push(...out.effects);
+    if (out.choices || out.requestContact) {
+      // The action asks something of its own; its answer comes back into it as an event.
+      this.s.ask += 1;
+      const last = this.replies.pop();
+      this.emit(last?.text ?? this.t('common.chooseOne'), out.choices ?? [], out.requestContact);
+    }
+    if (out.await || out.choices || out.requestContact) return;
+    const next = out.next ?? st.next;
+    if (!next) throw new Error(`action ${st.action} at ${place.flow}.${place.step} gave no next step`);
+    if (out.next !== undefined && st.exits && !st.exits.some((x) => sameTarget(x, out.next!)) && !sameTarget(st.next, out.next)) {
+      throw new Error(`action ${st.action} went to an undeclared exit`);
+    }
+    this.go(next);
+  }
+
+  /** Say the current question again (after help, an invalid answer, a language change...). */
+  private reask(): void {
+    const st = this.step();
+    if (st.ask) return this.emitQuestion(st);
+    if (st.action) {
+      // An action waiting for something: let it restate what it waits for.
+      return this.runAction(this.s.at, { type: 'text', text: '' });
+    }
+    this.go('$menu');
+  }
+
+  private emitQuestion(st: FlowStep): void {
+    const input = st.input!;
+    let choices: Choice[] | undefined;
+    if (input.type === 'choice') choices = input.options.map((o) => ({ id: o.id, label: this.t(o.label, this.s.answers) }));
+    else if (input.type === 'yesno')
+      choices = [
+        { id: 'yes', label: this.t('common.yes') },
+        { id: 'no', label: this.t('common.no') },
+      ];
+    this.emit(this.t(st.ask!, this.s.answers), choices);
+  }
+
+  private optionsOf(st: FlowStep): OptionCandidate[] {
+    const input = st.input;
+    if (input?.type === 'yesno')
+      return [
+        { id: 'yes', names: LANGS.map((l) => this.tIn(l, 'common.yes')) },
+        { id: 'no', names: LANGS.map((l) => this.tIn(l, 'common.no')) },
+      ];
+    if (input?.type !== 'choice') return [];
+    return input.options.map((o) => ({ id: o.id, names: [...LANGS.map((l) => this.tIn(l, o.label, this.s.answers)), ...(o.aliases ?? [])] }));
+  }
+
+  // ---- output -------------------------------------------------------------------------------
+
+  private step(): FlowStep {
+    const st = this.e.flows.get(this.s.at.flow)?.steps[this.s.at.step];
+    if (!st) throw new Error(`unknown place ${this.s.at.flow}.${this.s.at.step}`);
+    return st;
+  }
+
+  private t(key: string, params?: Record<string, unknown>): string {
+    return this.e.t(this.s.lang, key, params);
+  }
+
+  private tIn(lang: Lang, key: string, params?: Record<string, unknown>): string {
+    return this.e.t(lang, key, params);
+  }
+
+  say(sy: Say): void {
+    const text = 'text' in sy ? sy.text : this.t(sy.key, sy.params);
+    this.replies.push({ text });
+  }
+
+  private emit(text: string, choices?: Choice[], requestContact?: boolean): void {
+    const r: Reply = { text, ask: this.s.ask };
+    if (choices && choices.length) r.choices = choices;
+    if (requestContact) r.requestContact = true;
+    this.replies.push(r);
+  }
+}
+
+function sameTarget(a: Target | undefined, b: Target): boolean {
+  if (a === undefined) return false;
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return a.flow === b.flow && a.step === b.step;
+}
+
+/** How a whole message is looked up among command aliases: "/Menu@PanduBot" and "MENU!" are "menu". */
+export function commandKey(raw: string): string {
+  const t = raw.trim();
+  const slash = t.match(/^\/([A-Za-z_]+)(?:@\w+)?$/);
+  return slash ? `/${slash[1]!.toLowerCase()}` : normalizeAnswer(t);
+}

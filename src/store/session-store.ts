@@ -1,0 +1,51 @@
+// Where sessions live between messages. A chat is *claimed* while one message is handled and
+// handed back with the new session (commit), unchanged (release) or deleted (remove), so two
+// messages of one chat are never applied at once, also across processes sharing one Redis.
+import { SessionSchema, type Session } from '../core/types.ts';
+
+export type Loaded =
+  | { status: 'ok'; session: Session }
+  | { status: 'new' }
+  /** The stored session could not be used (corrupt, unknown version, abandoned by a dead process). */
+  | { status: 'reset'; reason: 'corrupt' | 'version' | 'abandoned' };
+
+export interface Claim {
+  readonly key: string;
+  readonly loaded: Loaded;
+}
+
+export interface SessionStore {
+  claim(key: string): Promise<Claim>;
+  commit(claim: Claim, session: Session): Promise<void>;
+  release(claim: Claim): Promise<void>;
+  remove(claim: Claim): Promise<void>;
+  /** Is the store reachable right now? (health checks) */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The store cannot be reached: the user is told to try again shortly; nothing was changed. */
+export class StoreUnavailableError extends Error {
+  constructor(cause?: unknown) {
+    super('session store unavailable', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** Serialized form: compact JSON. Parsing validates against the schema and its version. */
+export function encodeSession(s: Session): string {
+  return JSON.stringify(s);
+}
+
+export function decodeSession(raw: string): Loaded {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { status: 'reset', reason: 'corrupt' };
+  }
+  const r = SessionSchema.safeParse(data);
+  if (r.success) return { status: 'ok', session: r.data };
+  const v = (data as { v?: unknown } | null)?.v;
+  return { status: 'reset', reason: typeof v === 'number' && v !== 1 ? 'version' : 'corrupt' };
+}
