@@ -38,7 +38,11 @@ export function parseYesNo(text: string): boolean | null {
 const NUMBER_FILLER = /\b(umur|usia|saya|sy|aku|tahun|thn|th|years?|yrs?|old|yo|age|i'?m|am|sekitar|kira kira|kira2|orang|org)\b/g;
 
 export function parseInteger(text: string, min: number, max: number): ParseResult {
-  const t = normalizeAnswer(text).replace(NUMBER_FILLER, ' ').replace(/\s+/g, '');
+  if (/\d[.,]\d/.test(text)) return { ok: false, reason: 'format' }; // 25.5, 1,5: not a whole number
+  const t = normalizeAnswer(text)
+    .replace(/(\d)([a-z])/g, '$1 $2') // "30thn" -> "30 thn"
+    .replace(NUMBER_FILLER, ' ')
+    .trim();
   if (t === '') return { ok: false, reason: normalizeAnswer(text) === '' ? 'empty' : 'format' };
   if (!/^\d{1,6}$/.test(t)) return { ok: false, reason: 'format' };
   const n = Number.parseInt(t, 10);

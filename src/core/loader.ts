@@ -76,10 +76,17 @@ export function loadEngine(opts: LoadOptions): Engine {
       problems.push({ file, reason: `not valid YAML: ${(err as Error).message.split('\n')[0]}` });
       continue;
     }
-    if (f.startsWith('_routes.')) {
+    if (f.startsWith('_routes')) {
+      // Several route files may exist (_routes.yaml, _routes.faq.yaml...): they are merged.
       const r = RoutesSchema.safeParse(raw ?? {});
-      if (r.success) routes = r.data;
-      else problems.push(...zodProblems(file, r.error, false));
+      if (!r.success) {
+        problems.push(...zodProblems(file, r.error, false));
+        continue;
+      }
+      for (const [kind, table] of Object.entries(r.data) as [keyof Routes, Record<string, unknown>][]) {
+        for (const name of Object.keys(table)) if (name in routes[kind]) problems.push({ file, reason: `${kind} "${name}" is defined twice` });
+      }
+      routes = { deeplinks: { ...routes.deeplinks, ...r.data.deeplinks }, intents: { ...routes.intents, ...r.data.intents } };
       continue;
     }
     if (f.startsWith('_commands.')) {

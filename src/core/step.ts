@@ -426,13 +426,14 @@ class Turn {
   private emitQuestion(st: FlowStep): void {
     const input = st.input!;
     let choices: Choice[] | undefined;
-    if (input.type === 'choice') choices = input.options.map((o) => ({ id: o.id, label: this.t(o.label, this.s.answers) }));
+    // Questions get no answers interpolated: a personal answer must never be echoed into a text.
+    if (input.type === 'choice') choices = input.options.map((o) => ({ id: o.id, label: this.t(o.label) }));
     else if (input.type === 'yesno')
       choices = [
         { id: 'yes', label: this.t('common.yes') },
         { id: 'no', label: this.t('common.no') },
       ];
-    this.emit(this.t(st.ask!, this.s.answers), choices);
+    this.emit(this.t(st.ask!), choices);
   }
 
   private optionsOf(st: FlowStep): OptionCandidate[] {
@@ -443,7 +444,7 @@ class Turn {
         { id: 'no', names: LANGS.map((l) => this.tIn(l, 'common.no')) },
       ];
     if (input?.type !== 'choice') return [];
-    return input.options.map((o) => ({ id: o.id, names: [...LANGS.map((l) => this.tIn(l, o.label, this.s.answers)), ...(o.aliases ?? [])] }));
+    return input.options.map((o) => ({ id: o.id, names: [...LANGS.map((l) => this.tIn(l, o.label)), ...(o.aliases ?? [])] }));
   }
 
   // ---- output -------------------------------------------------------------------------------
