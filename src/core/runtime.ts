@@ -132,7 +132,10 @@ export class Runtime {
       if (claim) await store.release(claim).catch(() => undefined);
       return [{ text: engine.t(lang, 'common.error') }];
     } finally {
-      this.o.hooks?.handled?.(inbound, performance.now() - started, outcome);
+      const ms = performance.now() - started;
+      // Never the message itself: what was said may be personal data.
+      logger.debug({ chat: key, event: inbound.event.type, outcome, ms: Math.round(ms * 100) / 100 }, 'message handled');
+      this.o.hooks?.handled?.(inbound, ms, outcome);
     }
   }
 }

@@ -1,8 +1,9 @@
 // The real engine (flows, texts, actions, understanding from the repository) on a given store,
 // with logs captured in memory so tests can read them (and check no personal data is in them).
 import { Writable } from 'node:stream';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { buildEngine } from '../../src/app.ts';
+import { createLogger } from '../../src/log.ts';
 import type { Engine } from '../../src/core/engine.ts';
 import { Runtime, type RuntimeOptions } from '../../src/core/runtime.ts';
 import { MemorySessionStore } from '../../src/store/memory-store.ts';
@@ -29,7 +30,8 @@ export function captureLog(level = 'debug'): CapturedLog {
       cb();
     },
   });
-  return { logger: pino({ level }, stream), lines, text: () => lines.join('') };
+  // Pandu's own logger (with its redaction), writing into memory.
+  return { logger: createLogger({ level, destination: stream }), lines, text: () => lines.join('') };
 }
 
 export function testRuntime(opts: Partial<RuntimeOptions> & { store?: SessionStore } = {}): { runtime: Runtime; store: SessionStore; log: CapturedLog } {
