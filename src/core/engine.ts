@@ -15,8 +15,16 @@ export interface ActionContext {
   lang: Lang;
   answers: Readonly<Record<string, Answer>>;
   session: Readonly<Session>;
-  /** Set when the action is resumed with the result of an effect it asked for, or a contact. */
+  /**
+   * Unset when the step is entered. Set when the action waits on its step and something arrives:
+   * the result of an effect it asked for, a text the user typed, a choice, a shared contact.
+   */
   event?: InboundEvent;
+  /**
+   * True when the user is back at this waiting action after something else (help, a language
+   * change, a question answered on the side): say again what it is waiting for.
+   */
+  restate: boolean;
   now: Date;
   t: Translate;
 }

@@ -11,6 +11,9 @@ import { StoreUnavailableError, type Claim, type SessionStore } from '../store/s
 /** Does one kind of `call` effect (a status lookup, opening a ticket...). Its result goes back into step. */
 export type EffectHandler = (args: Record<string, unknown>, ctx: { inbound: Inbound; session: Session }) => Promise<unknown>;
 
+/** Delivers replies to a chat of one channel, outside the answer to a user's message. */
+export type Sender = (chatId: string, replies: Reply[]) => Promise<void>;
+
 export interface RuntimeHooks {
   /** After a message was handled (for metrics). */
   handled?(inbound: Inbound, ms: number, outcome: 'ok' | 'duplicate' | 'unavailable' | 'error'): void;
@@ -36,6 +39,7 @@ export function chatKeyOf(inbound: Pick<Inbound, 'channel' | 'chatId'>): string 
 
 export class Runtime {
   private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly senders = new Map<Inbound['channel'], Sender>();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
@@ -60,6 +64,26 @@ export class Runtime {
     });
     this.tails.set(key, tail);
     return run;
+  }
+
+  /**
+   * Channels register how to deliver replies that do not answer a message of the user's own
+   * (a staff member closing a ticket, a reminder): `push` sends through them.
+   */
+  setSender(channel: Inbound['channel'], send: Sender): void {
+    this.senders.set(channel, send);
+  }
+
+  /**
+   * Handle an event that did not come from the user (e.g. `{ type: 'effect', name: 'ticketClosed' }`)
+   * exactly like a message, in the chat's order, and deliver the replies through the channel's sender.
+   */
+  async push(inbound: Inbound): Promise<Reply[]> {
+    const replies = await this.handle(inbound);
+    const send = this.senders.get(inbound.channel);
+    if (!send) throw new Error(`no sender registered for ${inbound.channel}`);
+    if (replies.length) await send(inbound.chatId, replies);
+    return replies;
   }
 
   /** Resolves when every message accepted so far has been handled (graceful shutdown). */

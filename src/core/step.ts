@@ -117,6 +117,8 @@ class Turn {
       this.s.pending = undefined; // anything else: the user moved on; handle it normally
     }
     const st = this.step();
+    // An action waiting on this step (a hand-off, a lookup) reads what the user types itself.
+    if (st.action) return this.runAction(this.s.at, { type: 'text', text: raw });
     if (!st.input) return this.reask();
     const parsed = parseInput(st.input, raw, new Date(this.now), this.optionsOf(st));
     if (parsed.ok) return this.answer(st, parsed.value, parsed.optionId);
@@ -388,11 +390,11 @@ class Turn {
     this.go(st.next);
   }
 
-  private runAction(place: Place, ev?: InboundEvent): void {
+  private runAction(place: Place, ev?: InboundEvent, restate = false): void {
     const st = mustFlow(this.e, place.flow).steps[place.step]!;
     const action = this.e.actions[st.action!];
     if (!action) throw new Error(`unknown action ${st.action}`);
-    const out = action({ lang: this.s.lang, answers: this.s.answers, session: this.s, event: ev, now: new Date(this.now), t: this.e.t });
+    const out = action({ lang: this.s.lang, answers: this.s.answers, session: this.s, event: ev, restate, now: new Date(this.now), t: this.e.t });
     if (out.set) Object.assign(this.s.answers, out.set);
     for (const k of out.forget ?? []) delete this.s.answers[k];
     for (const sy of out.say ?? []) this.say(sy);
@@ -416,10 +418,8 @@ class Turn {
   private reask(): void {
     const st = this.step();
     if (st.ask) return this.emitQuestion(st);
-    if (st.action) {
-      // An action waiting for something: let it restate what it waits for.
-      return this.runAction(this.s.at, { type: 'text', text: '' });
-    }
+    // An action waiting for something restates what it waits for.
+    if (st.action) return this.runAction(this.s.at, undefined, true);
     this.go('$menu');
   }
 
