@@ -1,0 +1,131 @@
+// Reply -> Telegram messages. Pure: no I/O, no grammY runtime, only its types.
+//
+// The engine speaks plain text with WhatsApp-style *bold* markers. Telegram gets HTML (parse_mode
+// HTML): &, < and > are escaped first, so nothing a text (or a user's answer quoted in it) contains
+// can break the markup; then *x* becomes <b>x</b>. Each message also keeps a plain version, which
+// the channel sends without parse_mode should Telegram refuse the HTML anyway.
+import type { InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'grammy/types';
+import type { Reply } from '../../core/types.ts';
+import { encodeCallback } from './callback-data.ts';
+
+/** Telegram's limit for one message's text (after entity parsing), in UTF-16 code units. */
+export const TEXT_LIMIT = 4096;
+
+/** The label of the "share my phone number" button (the Reply carries no language). */
+export const DEFAULT_CONTACT_LABEL = '📱 Kirim nomor saya / Share my number';
+
+export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove;
+
+export interface OutgoingMessage {
+  /** Text for parse_mode HTML. */
+  html: string;
+  /** The same text without markup (bold markers dropped). */
+  plain: string;
+  reply_markup?: ReplyMarkup;
+}
+
+export interface RenderOptions {
+  /** Label of the request_contact button. */
+  contactLabel?: string;
+  /**
+   * Put `remove_keyboard` on the first message that has no keyboard of its own (a contact
+   * keyboard from an earlier turn is no longer wanted). Ignored when this turn shows a new one.
+   */
+  removeReplyKeyboard?: boolean;
+}
+
+export function renderReplies(replies: readonly Reply[], opts: RenderOptions = {}): OutgoingMessage[] {
+  const out = replies.flatMap((r) => renderReply(r, opts));
+  const showsReplyKeyboard = out.some((m) => m.reply_markup && 'keyboard' in m.reply_markup);
+  if (opts.removeReplyKeyboard && !showsReplyKeyboard) {
+    const bare = out.find((m) => !m.reply_markup);
+    if (bare) bare.reply_markup = { remove_keyboard: true };
+  }
+  return out;
+}
+
+/** One reply: its text (split when too long) with its keyboard on the last part. */
+export function renderReply(reply: Reply, opts: RenderOptions = {}): OutgoingMessage[] {
+  const parts = splitText(reply.text, TEXT_LIMIT).filter((p) => p.trim() !== '');
+  if (parts.length === 0) parts.push(reply.text.trim() === '' ? '…' : reply.text);
+  const msgs: OutgoingMessage[] = parts.map((p) => ({ html: toHtml(p), plain: stripBold(p) }));
+  const markup = keyboardOf(reply, opts);
+  if (markup) msgs[msgs.length - 1]!.reply_markup = markup;
+  return msgs;
+}
+
+function keyboardOf(reply: Reply, opts: RenderOptions): ReplyMarkup | undefined {
+  const choices = reply.choices ?? [];
+  if (reply.requestContact) {
+    // One message can carry one keyboard: the contact button, then any choices as plain buttons
+    // (pressing one types its label, which the engine matches like a typed answer).
+    const rows: KeyboardButton[][] = [[{ text: opts.contactLabel ?? DEFAULT_CONTACT_LABEL, request_contact: true }]];
+    for (const c of choices) rows.push([{ text: buttonText(c.label, c.id) }]);
+    return { keyboard: rows, one_time_keyboard: true, resize_keyboard: true };
+  }
+  if (choices.length === 0) return undefined;
+  const rows: InlineKeyboardButton[][] = choices.map((c, i) => [{ text: buttonText(c.label, c.id), callback_data: encodeCallback(reply.ask, c.id, i) }]);
+  return { inline_keyboard: rows };
+}
+
+function buttonText(label: string, fallback: string): string {
+  const t = stripBold(label).replace(/\s+/g, ' ').trim();
+  return t === '' ? fallback : t;
+}
+
+// ---- text ---------------------------------------------------------------------------------------
+
+// *bold* as WhatsApp reads it: within one line, not touching spaces inside the stars, and not
+// glued to a word or another star outside them ("2*3*4" and "**" stay as they are).
+const BOLD = /(^|[^\p{L}\p{N}_*])\*(?=\S)([^*\n]*?\S)\*(?=$|[^\p{L}\p{N}_*])/gmu;
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Plain text with *bold* markers -> Telegram HTML. Escapes first, so the result always parses. */
+export function toHtml(text: string): string {
+  return escapeHtml(text).replace(BOLD, '$1<b>$2</b>');
+}
+
+export function stripBold(text: string): string {
+  return text.replace(BOLD, '$1$2');
+}
+
+/**
+ * Splits a text into parts of at most `limit` UTF-16 units: at a paragraph break if there is one
+ * in the second half of the window, else at a line break, else at a space, else hard (never
+ * inside a surrogate pair). The breaks themselves are dropped. Markers never span lines, so
+ * *bold* survives any split made at a line break.
+ */
+export function splitText(text: string, limit: number = TEXT_LIMIT): string[] {
+  if (limit < 2) throw new RangeError('limit must be at least 2');
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > limit) {
+    const window = rest.slice(0, limit + 1);
+    const min = Math.floor(limit / 2);
+    let cut = -1;
+    let skip = 0;
+    // Preferred: a break in the second half of the window; then any break at all.
+    for (const [sep, from] of [['\n\n', min], ['\n', min], [' ', min], ['\n', 1], [' ', 1]] as const) {
+      const at = window.lastIndexOf(sep, limit - sep.length + 1);
+      if (at >= from) {
+        cut = at;
+        skip = sep.length;
+        break;
+      }
+    }
+    if (cut <= 0) {
+      cut = limit;
+      skip = 0;
+      const code = rest.charCodeAt(cut - 1);
+      if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // keep a surrogate pair together
+    }
+    const head = rest.slice(0, cut).replace(/\s+$/, '');
+    if (head !== '') parts.push(head);
+    rest = rest.slice(cut + skip).replace(/^\n+/, '');
+  }
+  if (rest !== '' || parts.length === 0) parts.push(rest);
+  return parts;
+}
