@@ -9,7 +9,7 @@
 # Stages:
 #   deps     every dependency (npm ci, dev included), for the type check
 #   check    `tsc -p .` and the flow check (`npm run check`): a broken flow fails the build
-#   prod     production dependencies only, plus tsx (Pandu runs its TypeScript through tsx)
+#   prod     production dependencies only (tsx among them: Pandu runs its TypeScript through it)
 #   runtime  the image: Chromium, tini, the app, non-root
 
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -34,23 +34,12 @@ COPY test ./test
 COPY bench ./bench
 RUN npm run check && touch /app/.checked
 
-# ---- prod: production dependencies, plus tsx at the version of the lockfile ------------------------
-# Pandu runs its TypeScript through tsx. While tsx is listed under devDependencies, `--omit=dev`
-# leaves it out (and `npm install --omit=dev tsx` does too), so it is installed on the side and
-# merged in: tsx and its own dependencies (esbuild, get-tsconfig...) do not clash with the
-# production tree. Once tsx is a dependency, the `if` is skipped.
+# ---- prod: production dependencies (tsx is one) -------------------------------------------------
 FROM ${NODE_IMAGE} AS prod
 WORKDIR /app
 COPY package.json package-lock.json .puppeteerrc.cjs ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund \
- && if [ ! -e node_modules/tsx/package.json ]; then \
-      TSX_VERSION="$(node -p "require('./package-lock.json').packages['node_modules/tsx'].version")" \
-      && mkdir -p /tmp/tsx && cd /tmp/tsx && echo '{"private":true}' > package.json \
-      && npm install --no-audit --no-fund --no-package-lock "tsx@${TSX_VERSION}" \
-      && cp -Rn /tmp/tsx/node_modules/. /app/node_modules/ \
-      && cd /app && rm -rf /tmp/tsx; \
-    fi \
  && node --import tsx -e "process.exit(0)"
 
 # ---- runtime ------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@
 // docs/configuration.md describes every variable; keep it in step with this file.
 import { z } from 'zod';
 import { LANGS, type Channel } from './core/types.ts';
+import { HELPDESK_ENV, helpdeskSettings } from './helpdesk/config.ts';
+import { checkStatusEnv, STATUS_ENV, statusSettings } from './prakerja/status/settings.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -14,7 +16,7 @@ const TRUE_WORDS = ['true', '1', 'yes'] as const;
 const FALSE_WORDS = ['false', '0', 'no'] as const;
 
 /** Variables whose values must never be echoed back, even in an error message. */
-const SECRET_VARS = new Set(['TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET']);
+const SECRET_VARS = new Set(['TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET', 'WHATSAPP_ID_SECRET', 'STATUS_HMAC_SECRET', 'STATUS_API_TOKEN']);
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks. Each variable's schema reads a string (an unset or blank variable arrives as
@@ -109,6 +111,7 @@ const ENV_SHAPE = {
   WHATSAPP_MAX_BACKLOG_AGE_SEC: envVar(
     wholeNumber(0, 604_800, 'a whole number of seconds from 0 to 604800 (7 days)').default(300),
   ),
+  WHATSAPP_ID_SECRET: envVar(z.string().min(16, expected('at least 16 characters (such as the output of `openssl rand -hex 32`)')).optional()),
 
   FLOWS_DIR: envVar(z.string().default('./flows')),
   LOCALES_DIR: envVar(z.string().default('./locales')),
@@ -121,6 +124,9 @@ const ENV_SHAPE = {
       'a Telegram chat id: a whole number, negative for a group (such as -1001234567890)',
     ).optional(),
   ),
+  ...HELPDESK_ENV,
+
+  ...STATUS_ENV,
 };
 
 export const ConfigSchema = z
@@ -146,6 +152,16 @@ export const ConfigSchema = z
           params: { omitValue: true },
         });
       }
+      if (env.WHATSAPP_ENABLED === true && env.WHATSAPP_ID_SECRET === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WHATSAPP_ID_SECRET'],
+          message:
+            'required when WHATSAPP_ENABLED=true (it turns phone numbers into the pseudonyms sessions are kept under, and must stay the same across restarts); ' +
+            'expected at least 16 characters (such as the output of `openssl rand -hex 32`)',
+        });
+      }
+      checkStatusEnv(env, ctx);
     },
     { when: () => true },
   )
@@ -178,9 +194,12 @@ export const ConfigSchema = z
       dataDir: env.WHATSAPP_DATA_DIR,
       chromiumPath: env.WHATSAPP_CHROMIUM_PATH,
       maxBacklogAgeSec: env.WHATSAPP_MAX_BACKLOG_AGE_SEC,
+      /** Set whenever the channel is enabled (the refinement above). */
+      idSecret: env.WHATSAPP_ID_SECRET,
     },
     paths: { flowsDir: env.FLOWS_DIR, localesDir: env.LOCALES_DIR, policyFile: env.POLICY_FILE },
-    helpdesk: { chatId: env.HELPDESK_CHAT_ID },
+    helpdesk: { chatId: env.HELPDESK_CHAT_ID, ...helpdeskSettings(env) },
+    status: statusSettings(env),
   }));
 
 /** The validated configuration (the schema's output). */

@@ -1,14 +1,30 @@
 // Composition root: read the configuration, build the engine, the store and the runtime, start
-// the channels, and stop them all gracefully on SIGTERM/SIGINT.
+// the channels, the helpdesk, the status lookup and the HTTP server (webhook, /healthz,
+// /metrics), and stop them all gracefully, in order, on SIGTERM/SIGINT.
 import { Command } from 'commander';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { buildEngine, createRedis, createRuntime, createSessionStore, redisReady } from './app.ts';
 import { runInteractive, runJsonl } from './channels/console.ts';
+import { createTelegramChannel, type TelegramChannel } from './channels/telegram/channel.ts';
+import { createWhatsAppChannel, type WhatsAppChannel } from './channels/whatsapp/channel.ts';
+import { ChromiumMissingError, createWhatsAppClient } from './channels/whatsapp/client.ts';
 import { channelsEnabled, ConfigError, loadConfig, type Config } from './config.ts';
 import { FlowError } from './core/loader.ts';
+import type { Runtime } from './core/runtime.ts';
+import { setupHelpdesk, type HelpdeskSetup } from './helpdesk/index.ts';
+import { createHealth } from './http/health.ts';
+import { createHttpServer, type HttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
+import { createMetrics, metricsHandler } from './metrics.ts';
+import { createStatusService, StatusStartError, type StatusService } from './prakerja/status/index.ts';
 
 const DAY_MS = 86_400_000;
+/** How long shutdown waits for messages in progress before closing the store anyway. */
+const DRAIN_MS = 10_000;
+
+/** Start-up failures the operator can fix: print the message alone, no stack. */
+class StartError extends Error {}
 
 async function main(): Promise<number> {
   const program = new Command()
@@ -37,52 +53,192 @@ async function main(): Promise<number> {
     pretty: consoleMode ? process.stderr.isTTY === true : process.stdout.isTTY === true,
   });
 
-  let engine;
   try {
-    engine = buildEngine({ ...config.paths, defaultLang: config.defaultLang });
+    return await run(config, channels, consoleMode, opts.jsonl === true, logger);
   } catch (err) {
-    if (err instanceof FlowError || (err as Error).name === 'PolicyError') {
+    if (err instanceof StartError || err instanceof FlowError || err instanceof StatusStartError || (err as Error).name === 'PolicyError') {
       process.stderr.write(`Pandu cannot start: ${(err as Error).message}\n`);
       return 1;
     }
     throw err;
   }
+}
+
+async function run(config: Config, channels: string[], consoleMode: boolean, jsonl: boolean, logger: Logger): Promise<number> {
+  const engine = buildEngine({ ...config.paths, defaultLang: config.defaultLang });
+  const prefix = config.store.keyPrefix;
 
   let redis: Redis | undefined;
   if (config.store.redisUrl) {
     redis = createRedis(config.store.redisUrl, logger);
     if (!(await redisReady(redis, 5_000))) logger.warn('redis is not reachable yet; users get a "try again" reply until it is');
   }
-  const store = createSessionStore({ redis, prefix: config.store.keyPrefix, ttlMs: config.store.sessionTtlDays * DAY_MS });
-  const runtime = createRuntime({ engine, store, logger });
+  const store = createSessionStore({ redis, prefix, ttlMs: config.store.sessionTtlDays * DAY_MS });
+  const metrics = createMetrics();
+  if (redis) metrics.trackRedis(redis);
 
-  const stops: (() => Promise<void>)[] = [];
-  const shutdown = async (why: string) => {
-    logger.info({ why }, 'shutting down');
-    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'stopping a channel failed'));
-    await Promise.race([runtime.drain(), new Promise((r) => setTimeout(r, 10_000))]);
-    await store.close();
-  };
+  // Stopped in reverse order of starting: channels stop taking messages first, the store closes last.
+  const stops: { name: string; stop: () => Promise<void> }[] = [{ name: 'session store', stop: () => store.close() }];
+  let runtime: Runtime | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (why: string): Promise<void> =>
+    (stopping ??= (async () => {
+      logger.info({ why }, 'shutting down');
+      for (const { name, stop } of stops.splice(0).reverse()) {
+        if (name === 'session store' && runtime) {
+          await Promise.race([runtime.drain(), new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+        }
+        await stop().catch((err: Error) => logger.error({ err: { message: err.message }, what: name }, 'stopping failed'));
+      }
+      metrics.close();
+      logger.info('stopped');
+    })());
 
-  if (consoleMode) {
-    logger.info({ store: redis ? 'redis' : 'memory' }, 'console channel');
-    if (opts.jsonl) await runJsonl(runtime, process.stdin, process.stdout);
-    else await runInteractive(runtime, process.stdin, process.stdout);
-    await shutdown('input closed');
+  try {
+    let status: StatusService;
+    try {
+      status = await createStatusService(config.status, { logger, redis, lockPrefix: `${prefix}status:lock:` });
+    } catch (err) {
+      if (err instanceof StatusStartError) throw err;
+      throw new StartError(`the status lookup: ${(err as Error).message}`);
+    }
+    stops.push({ name: 'status lookup', stop: () => status.close() });
+
+    // Hand-offs need staff to take them: without a staff group on Telegram no ticket is opened,
+    // and "petugas" answers with the official help channels (the flow's fallback) instead.
+    let telegram: TelegramChannel | undefined;
+    let helpdesk: HelpdeskSetup | undefined;
+    if (config.telegram && config.helpdesk.chatId !== undefined) {
+      helpdesk = setupHelpdesk({
+        settings: config.helpdesk,
+        staffChatId: config.helpdesk.chatId,
+        telegramApi: () => telegram!.bot.api,
+        redis,
+        prefix,
+        logger,
+      });
+      metrics.followHelpdesk(helpdesk.stats);
+    } else if (config.helpdesk.chatId !== undefined) {
+      logger.warn('HELPDESK_CHAT_ID is set but TELEGRAM_BOT_TOKEN is not: staff work from Telegram, so there is no helpdesk');
+    } else {
+      logger.info('no HELPDESK_CHAT_ID: "petugas" gives the official help channels');
+    }
+
+    runtime = createRuntime({
+      engine,
+      store,
+      logger,
+      effects: { ...status.effects, ...helpdesk?.effects },
+      hooks: { ...metrics.runtimeHooks(), ...(helpdesk ? { forgetChat: helpdesk.forgetChat } : {}) },
+    });
+    const rt = runtime;
+
+    if (consoleMode) {
+      logger.info({ store: redis ? 'redis' : 'memory' }, 'console channel');
+      if (jsonl) await runJsonl(rt, process.stdin, process.stdout);
+      else await runInteractive(rt, process.stdin, process.stdout);
+      await shutdown('input closed');
+      return 0;
+    }
+
+    // The HTTP server carries /healthz and /metrics, and the Telegram webhook when there is one.
+    const health = createHealth({ checks: {} });
+    if (redis) {
+      const r = redis;
+      health.set('redis', async () => r.status === 'ready' && (await r.ping()) === 'PONG');
+    }
+    const http: HttpServer = createHttpServer({ host: config.http.host, port: config.http.port, logger });
+    http.route('GET', '/healthz', health.handler);
+    http.route('GET', '/metrics', metricsHandler(metrics));
+
+    let fatal: Error | undefined;
+    if (config.telegram) {
+      const tg = createTelegramChannel({
+        token: config.telegram.token,
+        apiRoot: config.telegram.apiRoot,
+        webhook: config.telegram.webhook,
+        runtime: rt,
+        logger,
+        before: helpdesk?.staff?.composer,
+        onFatal: (err) => {
+          fatal = err;
+          logger.fatal({ err: { message: err.message } }, 'telegram stopped taking updates; Pandu stops');
+          void shutdown('telegram failed').then(() => process.exit(1));
+        },
+      });
+      telegram = tg;
+      tg.bot.api.config.use(metrics.telegramTransformer());
+      if (tg.webhookHandler && tg.webhookPath) http.route('POST', tg.webhookPath, tg.webhookHandler);
+      rt.setSender('telegram', async (chatId, replies) => {
+        if ((await tg.send(chatId, replies)) === 'blocked') throw new Error('the user blocked the bot');
+      });
+      health.set('telegram', () => fatal === undefined);
+    }
+
+    let whatsapp: WhatsAppChannel | undefined;
+    if (config.whatsapp.enabled) {
+      let client;
+      try {
+        client = createWhatsAppClient({ dataDir: config.whatsapp.dataDir, chromiumPath: config.whatsapp.chromiumPath });
+      } catch (err) {
+        if (err instanceof ChromiumMissingError) throw new StartError(err.message);
+        throw err;
+      }
+      const wa = createWhatsAppChannel({
+        client,
+        runtime: rt,
+        logger,
+        idSecret: config.whatsapp.idSecret!,
+        maxBacklogAgeSec: config.whatsapp.maxBacklogAgeSec,
+        lang: config.defaultLang,
+        dataDir: config.whatsapp.dataDir,
+      });
+      whatsapp = wa;
+      rt.setSender('whatsapp', async (chatId, replies) => {
+        if (!wa.sendTo(chatId, replies)) throw new Error('this WhatsApp chat cannot be reached until its user writes again');
+      });
+      metrics.followSends('whatsapp', () => wa.status().sends);
+      health.set('whatsapp', () => wa.healthy());
+    }
+
+    // Listening before the channels start: setWebhook makes Telegram post at once.
+    const { port } = await http.listen();
+    stops.push({ name: 'http server', stop: () => http.close() });
+    logger.info({ host: config.http.host, port }, 'http server listening (/healthz, /metrics)');
+
+    if (helpdesk) {
+      const hd = helpdesk;
+      await hd.start(rt);
+      stops.push({ name: 'helpdesk', stop: () => hd.stop() });
+    }
+    if (telegram) {
+      const tg = telegram;
+      await tg.start();
+      stops.push({ name: 'telegram', stop: () => tg.stop() });
+    }
+    if (whatsapp) {
+      const wa = whatsapp;
+      void wa.start(); // never rejects; logs in (QR) and reconnects in the background
+      stops.push({ name: 'whatsapp', stop: () => wa.stop() });
+    }
+    // Last to stop first: /healthz says "stopping" before anything else goes away.
+    stops.push({ name: 'health', stop: async () => health.markStopping() });
+
+    logger.info({ channels, store: redis ? 'redis' : 'memory', status: config.status.provider }, 'Pandu started');
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: NodeJS.Signals) => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        void shutdown(sig).finally(resolve);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
     return 0;
+  } catch (err) {
+    await shutdown('start-up failed');
+    throw err;
   }
-
-  logger.info({ channels }, 'Pandu started');
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      void shutdown(sig).finally(resolve);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  return 0;
 }
 
 main().then(

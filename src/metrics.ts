@@ -13,6 +13,9 @@
 //   pandu_active_sessions                       chats with a message handled in the last ACTIVE_WINDOW (this process)
 //   pandu_handoff_queue_length                  open helpdesk tickets waiting for staff (set by the helpdesk)
 //   pandu_redis_up                              1 while the ioredis client is connected and ready, else 0
+//   pandu_handoff_*                             helpdesk tickets opened, claimed, closed, waits, first
+//                                               staff replies and ratings (`followHelpdesk`, from the
+//                                               helpdesk's events in this process: sum over processes)
 //   pandu_process_*, pandu_nodejs_*             prom-client's default metrics (CPU, memory, event loop lag)
 //
 // Active sessions: counted from the runtime hook, not from Redis. The Redis keys are not a measure
@@ -29,6 +32,10 @@ import type { Transformer } from 'grammy';
 import type { Redis } from 'ioredis';
 import { chatKeyOf, type RuntimeHooks } from './core/runtime.ts';
 import type { Channel, Inbound } from './core/types.ts';
+import type { HelpdeskStats } from './helpdesk/service.ts';
+
+/** Helpdesk waits and first replies (seconds): minutes to hours. */
+const HANDOFF_BUCKETS = [10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400];
 
 export const ACTIVE_WINDOW_MS = 15 * 60_000;
 
@@ -60,6 +67,12 @@ export class Metrics {
   readonly activeSessions: Gauge;
   readonly handoffQueue: Gauge;
   readonly redisUp: Gauge;
+  readonly handoffOpened: Counter<'channel'>;
+  readonly handoffClaimed: Counter;
+  readonly handoffClosed: Counter<'reason'>;
+  readonly handoffWait: Histogram;
+  readonly handoffFirstReply: Histogram;
+  readonly handoffRatings: Counter<'rating'>;
 
   private readonly active = new Map<string, number>();
   private readonly now: () => number;
@@ -127,6 +140,12 @@ export class Metrics {
       help: '1 while the Redis client is connected and ready, 0 otherwise (absent without Redis)',
       registers,
     });
+    this.handoffOpened = new Counter({ name: 'pandu_handoff_opened_total', help: 'Helpdesk tickets opened, by channel', labelNames: ['channel'] as const, registers });
+    this.handoffClaimed = new Counter({ name: 'pandu_handoff_claimed_total', help: 'Helpdesk tickets claimed by staff for the first time', registers });
+    this.handoffClosed = new Counter({ name: 'pandu_handoff_closed_total', help: 'Helpdesk tickets closed, by reason', labelNames: ['reason'] as const, registers });
+    this.handoffWait = new Histogram({ name: 'pandu_handoff_wait_seconds', help: 'Time from opening a ticket to its first claim', buckets: HANDOFF_BUCKETS, registers });
+    this.handoffFirstReply = new Histogram({ name: 'pandu_handoff_first_reply_seconds', help: 'Time from opening a ticket to the first staff message to the user', buckets: HANDOFF_BUCKETS, registers });
+    this.handoffRatings = new Counter({ name: 'pandu_handoff_ratings_total', help: 'Ratings users gave after a hand-off, by rating (1-5)', labelNames: ['rating'] as const, registers });
     for (const channel of ['telegram', 'whatsapp', 'console'] as const) {
       // Zero series from the start, so rate() and alerts work before the first message.
       this.messagesOut.inc({ channel }, 0);
@@ -188,6 +207,32 @@ export class Metrics {
   /** The helpdesk reports its queue length, either by setting the gauge or with a source read at scrape time. */
   setHandoffQueueSource(source: () => Promise<number> | number): void {
     this.handoffSource = source;
+  }
+
+  /** Counts the helpdesk's events and reads its queue length at scrape time. */
+  followHelpdesk(stats: HelpdeskStats): void {
+    this.setHandoffQueueSource(() => stats.queueLength());
+    const off = stats.onEvent((e) => {
+      switch (e.type) {
+        case 'opened':
+          this.handoffOpened.inc({ channel: e.channel });
+          break;
+        case 'claimed':
+          this.handoffClaimed.inc();
+          this.handoffWait.observe(e.waitedMs / 1000);
+          break;
+        case 'firstReply':
+          this.handoffFirstReply.observe(e.ms / 1000);
+          break;
+        case 'closed':
+          this.handoffClosed.inc({ reason: e.reason });
+          break;
+        case 'rated':
+          this.handoffRatings.inc({ rating: String(e.rating) });
+          break;
+      }
+    });
+    this.detach.push(off);
   }
 
   /** Follows an ioredis client's connection state (no command is sent for it). */

@@ -4,7 +4,7 @@ import { ConsoleDriver } from './support/drivers/console.ts';
 import { testRuntime } from './support/app.ts';
 import { loadDialogues, runDialogue } from './support/dialogue.ts';
 
-for (const { file, dialogues } of loadDialogues()) {
+for (const { file, dialogues } of loadDialogues('test/conversations', 'console')) {
   describe(file, () => {
     for (const [i, d] of dialogues.entries()) {
       it(d.name, async () => {

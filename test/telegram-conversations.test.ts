@@ -6,7 +6,7 @@ import { testRuntime } from './support/app.ts';
 import { loadDialogues, runDialogue } from './support/dialogue.ts';
 import { startTelegram, type TelegramKit } from './support/drivers/telegram.ts';
 
-for (const { file, dialogues } of loadDialogues()) {
+for (const { file, dialogues } of loadDialogues('test/conversations', 'telegram')) {
   describe(`telegram: ${file}`, () => {
     // One bot per file; every dialogue has its own user, so its own chat and session.
     let kit: TelegramKit;

@@ -13,7 +13,7 @@ afterEach(async () => {
 
 // status.yaml needs the status lookup effect wired into the runtime: test/whatsapp-status.test.ts
 // runs it through this channel with that wiring.
-for (const { file, dialogues } of loadDialogues().filter((f) => !f.file.endsWith('status.yaml'))) {
+for (const { file, dialogues } of loadDialogues('test/conversations', 'whatsapp').filter((f) => !f.file.endsWith('status.yaml'))) {
   describe(`whatsapp: ${file}`, () => {
     for (const [i, d] of dialogues.entries()) {
       it(d.name, async () => {

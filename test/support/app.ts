@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { buildEngine } from '../../src/app.ts';
 import { createLogger } from '../../src/log.ts';
+import { fileStatusEffects } from '../../src/prakerja/status/index.ts';
 import type { Engine } from '../../src/core/engine.ts';
 import { Runtime, type RuntimeOptions } from '../../src/core/runtime.ts';
 import { MemorySessionStore } from '../../src/store/memory-store.ts';
@@ -34,9 +35,10 @@ export function captureLog(level = 'debug'): CapturedLog {
   return { logger: createLogger({ level, destination: stream }), lines, text: () => lines.join('') };
 }
 
+/** The runtime as main.ts builds it, with the status lookup over the demo file (unless `effects` says otherwise). */
 export function testRuntime(opts: Partial<RuntimeOptions> & { store?: SessionStore } = {}): { runtime: Runtime; store: SessionStore; log: CapturedLog } {
   const log = captureLog();
   const store = opts.store ?? new MemorySessionStore(30 * 86_400_000);
-  const runtime = new Runtime({ engine: opts.engine ?? repoEngine(), store, logger: opts.logger ?? log.logger, effects: opts.effects, hooks: opts.hooks, now: opts.now });
+  const runtime = new Runtime({ engine: opts.engine ?? repoEngine(), store, logger: opts.logger ?? log.logger, effects: opts.effects ?? fileStatusEffects(), hooks: opts.hooks, now: opts.now });
   return { runtime, store, log };
 }

@@ -23,13 +23,26 @@ const TurnSchema = z.union([
   z.strictObject({ start: z.string(), expect: ExpectSchema.optional() }),
 ]);
 
+const CHANNELS = ['console', 'telegram', 'whatsapp'] as const;
+export type DialogueChannel = (typeof CHANNELS)[number];
+
 export const DialogueFileSchema = z.strictObject({
-  dialogues: z.array(z.strictObject({ name: z.string(), steps: z.array(TurnSchema).min(1) })).min(1),
+  dialogues: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        /** Only on these channels (a behaviour one channel has on purpose, such as Telegram's contact button). Default: all. */
+        channels: z.array(z.enum(CHANNELS)).min(1).optional(),
+        steps: z.array(TurnSchema).min(1),
+      }),
+    )
+    .min(1),
 });
 export type Dialogue = z.infer<typeof DialogueFileSchema>['dialogues'][number];
 export type Turn = z.infer<typeof TurnSchema>;
 
-export function loadDialogues(dir = 'test/conversations'): { file: string; dialogues: Dialogue[] }[] {
+/** The dialogues of every file in `dir`; with `channel`, only those meant for that channel. */
+export function loadDialogues(dir = 'test/conversations', channel?: DialogueChannel): { file: string; dialogues: Dialogue[] }[] {
   return readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
@@ -37,8 +50,10 @@ export function loadDialogues(dir = 'test/conversations'): { file: string; dialo
       const file = join(dir, f);
       const r = DialogueFileSchema.safeParse(parse(readFileSync(file, 'utf8')));
       if (!r.success) throw new Error(`${file}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-      return { file, dialogues: r.data.dialogues };
-    });
+      const dialogues = r.data.dialogues.filter((d) => !channel || !d.channels || d.channels.includes(channel));
+      return { file, dialogues };
+    })
+    .filter((f) => f.dialogues.length > 0);
 }
 
 function describe(replies: SeenReply[]): string {

@@ -27,7 +27,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
-import { Bot, BotError, GrammyError, HttpError, webhookCallback, type Context, type Transformer } from 'grammy';
+import { Bot, BotError, GrammyError, HttpError, webhookCallback, type Context, type Middleware, type Transformer } from 'grammy';
 import type { CallbackQuery, Update, UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { Engine } from '../../core/engine.ts';
@@ -86,6 +86,11 @@ export interface TelegramChannelOptions {
   onUpdateDone?: (done: UpdateDone) => void;
   /** Polling stopped on its own (bad token, another instance polling): the process may want to exit. */
   onFatal?: (err: Error) => void;
+  /**
+   * Middleware that sees every update first, inside the error boundary (the helpdesk's staff
+   * group). It calls `next()` for updates that are not its own; those reach the user handler.
+   */
+  before?: Middleware<Context>;
 }
 
 export interface TelegramChannel {
@@ -160,7 +165,9 @@ class TelegramChannelImpl implements TelegramChannel {
 
     this.bot.use((ctx, next) => this.track(ctx, next));
     this.bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
-    this.bot.errorBoundary((err) => this.logFailure(err.ctx.update, err.error, 'error boundary')).use((ctx) => this.onUpdate(ctx));
+    const guarded = this.bot.errorBoundary((err) => this.logFailure(err.ctx.update, err.error, 'error boundary'));
+    if (o.before) guarded.use(o.before);
+    guarded.use((ctx) => this.onUpdate(ctx));
     this.bot.catch((err: BotError) => this.logFailure(err.ctx.update, err.error, 'bot.catch'));
 
     if (o.webhook) {

@@ -1,43 +1,60 @@
-// The status lookup's settings, read from the environment with zod. The lead may fold these
-// variables into src/config.ts; until then main.ts (and the import command) can call
-// loadStatusSettings(process.env). Secrets are never echoed in errors.
+// The status lookup's environment variables, as pieces of src/config.ts's one schema (which owns
+// all configuration): STATUS_ENV is spread into its shape, checkStatusEnv into its cross-checks
+// and statusSettings into its transform. loadStatusSettings parses these variables alone, for
+// tools that need nothing else. Secrets are never echoed in errors (config.ts's SECRET_VARS).
 import { z } from 'zod';
 import { DEFAULT_STATUS_PREFIX } from './redis-layout.ts';
 
-const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v);
+const blank = (v: unknown) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.trim()) : v);
 const env = <T extends z.ZodType>(s: T) => z.preprocess(blank, s);
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number, unit: string) => {
+  const what = { error: `expected a whole number of ${unit} from ${min} to ${max}` };
+  return z
+    .string()
+    .regex(/^\d+$/, what)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, what);
+};
 
-export const StatusEnvSchema = z
-  .object({
-    /** Where records come from. */
-    STATUS_PROVIDER: env(z.enum(['file', 'redis', 'http']).default('file')),
-    /** The CSV the file provider loads at start. */
-    STATUS_FILE: env(z.string().default('./data/status-demo.csv')),
-    /** HMAC key for NIK, phone and card hashes; >= 16 characters. Unset: a random one per process (file provider only). */
-    STATUS_HMAC_SECRET: env(z.string().min(16, 'expected at least 16 characters').optional()),
-    /** Redis holding imported records; unset: REDIS_URL. */
-    STATUS_REDIS_URL: env(z.url({ protocol: /^rediss?$/ }).optional()),
-    STATUS_REDIS_PREFIX: env(z.string().regex(/^\S{1,64}$/).default(DEFAULT_STATUS_PREFIX)),
-    STATUS_API_URL: env(z.url({ protocol: /^https?$/ }).optional()),
-    STATUS_API_TOKEN: env(z.string().min(1).optional()),
-    STATUS_API_TIMEOUT_MS: env(int(100, 60_000).default(3_000)),
-    STATUS_API_RETRIES: env(int(0, 5).default(2)),
-    STATUS_API_BREAKER_FAILURES: env(int(1, 100).default(5)),
-    STATUS_API_BREAKER_COOLDOWN_SEC: env(int(1, 3_600).default(30)),
-    STATUS_LOCK_MAX_FAILURES: env(int(1, 100).default(5)),
-    STATUS_LOCK_WINDOW_MIN: env(int(1, 1_440).default(60)),
-    STATUS_LOCK_MINUTES: env(int(1, 1_440).default(60)),
-  })
-  .superRefine((e, ctx) => {
-    if (e.STATUS_PROVIDER !== 'file' && !e.STATUS_HMAC_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['STATUS_HMAC_SECRET'], message: `required when STATUS_PROVIDER=${e.STATUS_PROVIDER} (the same secret the data was keyed with)` });
-    }
-    if (e.STATUS_PROVIDER === 'http' && (!e.STATUS_API_URL || !e.STATUS_API_TOKEN)) {
-      ctx.addIssue({ code: 'custom', path: [e.STATUS_API_URL ? 'STATUS_API_TOKEN' : 'STATUS_API_URL'], message: 'STATUS_API_URL and STATUS_API_TOKEN are required when STATUS_PROVIDER=http' });
-    }
-  })
-  .transform((e) => ({
+export const STATUS_PROVIDERS = ['file', 'redis', 'http'] as const;
+
+export const STATUS_ENV = {
+  /** Where records come from. */
+  STATUS_PROVIDER: env(z.enum(STATUS_PROVIDERS, { error: 'expected file, redis or http' }).default('file')),
+  /** The CSV the file provider loads at start. */
+  STATUS_FILE: env(z.string().default('./data/status-demo.csv')),
+  /** HMAC key for NIK, phone and card hashes. Unset: a random one per process (file provider only). */
+  STATUS_HMAC_SECRET: env(z.string().min(16, { error: 'expected at least 16 characters' }).optional()),
+  /** Redis holding imported records; unset: REDIS_URL. */
+  STATUS_REDIS_URL: env(z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional()),
+  STATUS_REDIS_PREFIX: env(z.string().regex(/^\S{1,64}$/, { error: 'expected 1 to 64 characters without spaces' }).default(DEFAULT_STATUS_PREFIX)),
+  STATUS_API_URL: env(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional()),
+  STATUS_API_TOKEN: env(z.string().optional()),
+  STATUS_API_TIMEOUT_MS: env(int(100, 60_000, 'milliseconds').default(3_000)),
+  STATUS_API_RETRIES: env(int(0, 5, 'retries').default(2)),
+  STATUS_API_BREAKER_FAILURES: env(int(1, 100, 'failures').default(5)),
+  STATUS_API_BREAKER_COOLDOWN_SEC: env(int(1, 3_600, 'seconds').default(30)),
+  STATUS_LOCK_MAX_FAILURES: env(int(1, 100, 'failures').default(5)),
+  STATUS_LOCK_WINDOW_MIN: env(int(1, 1_440, 'minutes').default(60)),
+  STATUS_LOCK_MINUTES: env(int(1, 1_440, 'minutes').default(60)),
+};
+
+type StatusEnv = z.output<z.ZodObject<typeof STATUS_ENV>>;
+
+/** Cross-checks between the variables above (they need each other, depending on the provider). */
+export function checkStatusEnv(e: Partial<StatusEnv>, ctx: z.RefinementCtx): void {
+  const provider = e.STATUS_PROVIDER ?? 'file';
+  if (provider !== 'file' && !e.STATUS_HMAC_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['STATUS_HMAC_SECRET'], message: `required when STATUS_PROVIDER=${provider} (the same secret the data was keyed with)` });
+  }
+  if (provider === 'http' && (!e.STATUS_API_URL || !e.STATUS_API_TOKEN)) {
+    ctx.addIssue({ code: 'custom', path: [e.STATUS_API_URL ? 'STATUS_API_TOKEN' : 'STATUS_API_URL'], message: 'STATUS_API_URL and STATUS_API_TOKEN are required when STATUS_PROVIDER=http' });
+  }
+}
+
+/** The `status` part of Config. */
+export function statusSettings(e: StatusEnv) {
+  return {
     provider: e.STATUS_PROVIDER,
     file: e.STATUS_FILE,
     hmacSecret: e.STATUS_HMAC_SECRET,
@@ -59,9 +76,12 @@ export const StatusEnvSchema = z
       windowMs: e.STATUS_LOCK_WINDOW_MIN * 60_000,
       lockMs: e.STATUS_LOCK_MINUTES * 60_000,
     },
-  }));
+  };
+}
 
-export type StatusSettings = z.infer<typeof StatusEnvSchema>;
+export type StatusSettings = ReturnType<typeof statusSettings>;
+
+export const StatusEnvSchema = z.object(STATUS_ENV).superRefine(checkStatusEnv).transform(statusSettings);
 
 export class StatusSettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -70,6 +90,7 @@ export class StatusSettingsError extends Error {
   }
 }
 
+/** The status variables alone (tests and tools); Pandu itself reads them through loadConfig. */
 export function loadStatusSettings(source: NodeJS.ProcessEnv = process.env): StatusSettings {
   const r = StatusEnvSchema.safeParse(source);
   if (r.success) return r.data;
