@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { buildEngine, createRedis, createRuntime, createSessionStore, redisReady } from './app.ts';
 import { runInteractive, runJsonl } from './channels/console.ts';
 import { createTelegramChannel, type TelegramChannel } from './channels/telegram/channel.ts';
-import { createWhatsAppChannel, type WhatsAppChannel } from './channels/whatsapp/channel.ts';
+import { RedisAddressBook } from './channels/whatsapp/address-book.ts';
+import { ADDRESS_TTL_MS, createWhatsAppChannel, type WhatsAppChannel } from './channels/whatsapp/channel.ts';
 import { ChromiumMissingError, createWhatsAppClient } from './channels/whatsapp/client.ts';
 import { channelsEnabled, ConfigError, loadConfig, type Config } from './config.ts';
 import { FlowError } from './core/loader.ts';
@@ -107,6 +108,7 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
     // Hand-offs need staff to take them: without a staff group on Telegram no ticket is opened,
     // and "petugas" answers with the official help channels (the flow's fallback) instead.
     let telegram: TelegramChannel | undefined;
+    let whatsapp: WhatsAppChannel | undefined;
     let helpdesk: HelpdeskSetup | undefined;
     if (config.telegram && config.helpdesk.chatId !== undefined) {
       helpdesk = setupHelpdesk({
@@ -129,7 +131,14 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
       store,
       logger,
       effects: { ...status.effects, ...helpdesk?.effects },
-      hooks: { ...metrics.runtimeHooks(), ...(helpdesk ? { forgetChat: helpdesk.forgetChat } : {}) },
+      hooks: {
+        ...metrics.runtimeHooks(),
+        // "hapus data saya": tickets and the WhatsApp address go with the session.
+        forgetChat: async (chatKey) => {
+          await helpdesk?.forgetChat(chatKey);
+          if (chatKey.startsWith('whatsapp:')) await whatsapp?.forget(chatKey.slice('whatsapp:'.length));
+        },
+      },
     });
     const rt = runtime;
 
@@ -175,7 +184,6 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
       health.set('telegram', () => fatal === undefined);
     }
 
-    let whatsapp: WhatsAppChannel | undefined;
     if (config.whatsapp.enabled) {
       let client;
       try {
@@ -192,10 +200,11 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
         maxBacklogAgeSec: config.whatsapp.maxBacklogAgeSec,
         lang: config.defaultLang,
         dataDir: config.whatsapp.dataDir,
+        ...(redis ? { addressBook: new RedisAddressBook(redis, { secret: config.whatsapp.idSecret!, prefix, ttlMs: ADDRESS_TTL_MS }) } : {}),
       });
       whatsapp = wa;
       rt.setSender('whatsapp', async (chatId, replies) => {
-        if (!wa.sendTo(chatId, replies)) throw new Error('this WhatsApp chat cannot be reached until its user writes again');
+        if (!(await wa.sendTo(chatId, replies))) throw new Error('this WhatsApp chat cannot be reached until its user writes again');
       });
       metrics.followSends('whatsapp', () => wa.status().sends);
       health.set('whatsapp', () => wa.healthy());

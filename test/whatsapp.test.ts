@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Client as WAClient } from 'whatsapp-web.js';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { RedisAddressBook } from '../src/channels/whatsapp/address-book.ts';
 import { createWhatsAppChannel, type WAClientLike, type WhatsAppChannelOptions } from '../src/channels/whatsapp/channel.ts';
 import { pseudonymOf } from '../src/channels/whatsapp/inbound.ts';
 import { QR_PNG_NAME } from '../src/channels/whatsapp/qr.ts';
@@ -179,12 +181,41 @@ describe('whatsapp channel: messages on Pandu\'s initiative (helpdesk relay)', (
     const { d } = driver();
     const from = d.waIdOf('mia');
     const chatId = pseudonymOf(from, TEST_ID_SECRET);
-    expect(d.channel.sendTo(chatId, [{ text: 'Halo dari petugas' }])).toBe(false); // never wrote: unknown
+    expect(await d.channel.sendTo(chatId, [{ text: 'Halo dari petugas' }])).toBe(false); // never wrote: unknown
     await d.say('mia', 'halo');
-    expect(d.channel.sendTo(chatId, [{ text: 'Halo dari petugas *Sari*', choices: [{ id: 'ok', label: 'Terima kasih' }] }])).toBe(true);
+    expect(await d.channel.sendTo(chatId, [{ text: 'Halo dari petugas *Sari*', choices: [{ id: 'ok', label: 'Terima kasih' }] }])).toBe(true);
     await d.channel.idle();
     const last = d.fake.sentTo(from).pop();
     expect(last).toBe('Halo dari petugas *Sari*\n\n1. Terima kasih\n\nBalas dengan angka 1');
+  });
+
+  it('still reaches the chat after a restart, from an encrypted address book, until the user deletes their data', async () => {
+    const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+    cleanups.push(async () => void (await redis.quit()));
+    const prefix = `test:wa-book:${process.pid}:${Date.now()}:`;
+    const book = () => new RedisAddressBook(redis, { secret: TEST_ID_SECRET, prefix, ttlMs: 60_000 });
+    const before = driver({ addressBook: book() }).d;
+    const from = before.waIdOf('rini');
+    const chatId = pseudonymOf(from, TEST_ID_SECRET);
+    await before.say('rini', 'halo');
+    await before.close();
+
+    // What Redis holds names neither the number nor the WhatsApp id.
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys).toEqual([`${prefix}wa:addr:${chatId}`]);
+    const raw = (await redis.getBuffer(keys[0]!))!.toString('latin1');
+    expect(raw).not.toContain(from.split('@')[0]);
+
+    const after = driver({ addressBook: book() }).d; // a new process: nothing in memory
+    expect(await after.channel.sendTo(chatId, [{ text: 'Tiket Anda sudah diambil petugas' }])).toBe(true);
+    await after.channel.idle();
+    expect(after.fake.sentTo(from).pop()).toBe('Tiket Anda sudah diambil petugas');
+
+    // Another secret cannot read it; deletion removes it everywhere.
+    expect(await new RedisAddressBook(redis, { secret: 'another-secret-of-some-length', prefix, ttlMs: 60_000 }).get(chatId)).toBeUndefined();
+    await after.channel.forget(chatId);
+    expect(await redis.exists(keys[0]!)).toBe(0);
+    expect(await after.channel.sendTo(chatId, [{ text: 'x' }])).toBe(false);
   });
 });
 

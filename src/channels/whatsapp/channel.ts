@@ -2,8 +2,10 @@
 // every decision about the conversation is the Runtime's; this file only translates (inbound.ts,
 // render.ts), paces (send-queue.ts) and keeps the connection alive.
 //
-// Phone numbers: the real WhatsApp id is used only in memory, to address the reply to the
-// message it answers. Sessions, log lines and metrics see the keyed hash from inbound.ts.
+// Phone numbers: the real WhatsApp id is used in memory to address the reply to the message it
+// answers, and kept encrypted in the address book (when there is one) so Pandu can write first
+// later (helpdesk relays, after a restart too). Sessions, log lines and metrics see the keyed hash
+// from inbound.ts.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Call, Client as WAClient, Message } from 'whatsapp-web.js';
@@ -11,6 +13,7 @@ import type { Translate } from '../../core/engine.ts';
 import { chatKeyOf, type Runtime } from '../../core/runtime.ts';
 import { matchOption, type OptionCandidate } from '../../core/inputs.ts';
 import { LANGS, type Inbound, type Lang, type Reply } from '../../core/types.ts';
+import type { AddressBook } from './address-book.ts';
 import { isPersonalChat, maskNumbers, pseudonymOf, safeError, toInbound } from './inbound.ts';
 import { QR_PNG_NAME, qrForTerminal, removeQrPng, writeQrPng } from './qr.ts';
 import { CONTACT_CHOICE, choicesOf, renderReply } from './render.ts';
@@ -60,6 +63,8 @@ export interface WhatsAppChannelOptions {
   stopTimeoutMs?: number;
   /** Split texts longer than this. */
   maxLength?: number;
+  /** Keeps chats reachable by `sendTo` across restarts (encrypted, in Redis). Default: memory only. */
+  addressBook?: AddressBook;
 }
 
 export interface WhatsAppStatus {
@@ -84,11 +89,13 @@ export interface WhatsAppChannel {
   healthy(): Promise<boolean>;
   /**
    * Send replies to a chat on Pandu's own initiative (the helpdesk relaying a staff answer),
-   * paced like any reply. `chatId` is the Inbound chat id (the pseudonym). Returns false when the
-   * chat's WhatsApp address is not known: addresses are kept in memory only, from the chat's
-   * messages, so after a restart a chat is reachable again once its user has written.
+   * paced like any reply. `chatId` is the Inbound chat id (the pseudonym). Resolves false when the
+   * chat's WhatsApp address is not known: it is learned from the chat's messages and kept for a
+   * week after the last one, in memory and in the address book (if any).
    */
-  sendTo(chatId: string, replies: readonly Reply[]): boolean;
+  sendTo(chatId: string, replies: readonly Reply[]): Promise<boolean>;
+  /** "hapus data saya": the chat's address goes, from memory and from the address book. */
+  forget(chatId: string): Promise<void>;
 }
 
 /** After a backlog apology, further old messages of that chat within this window are skipped silently. */
@@ -98,7 +105,9 @@ const CALL_TEXT_COOLDOWN_MS = 10 * 60_000;
 /** Bounds of the per-chat memories (languages, apologies, call cooldowns, addresses). */
 const MEMORY_LIMIT = 10_000;
 /** How long a chat stays reachable by `sendTo` after its last message. */
-const ADDRESS_TTL_MS = 7 * 86_400_000;
+export const ADDRESS_TTL_MS = 7 * 86_400_000;
+/** A chat's stored address is rewritten (its time to live renewed) at most this often. */
+const ADDRESS_REFRESH_MS = 86_400_000;
 /** How long a "use this WhatsApp number" option stays answerable. */
 const CONTACT_WAIT_MS = 30 * 60_000;
 /** Besides its number and its label (in either language), these answer the contact option. */
@@ -200,8 +209,13 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     }
     let inbound = decision.inbound;
     const chat = inbound.chatId;
-    const to = msg.from; // the real address: in memory only, for this answer
+    const to = msg.from; // the real address: never logged, kept only as the address book says
+    const known = addresses.get(chat);
     remember(addresses, chat, { to, at: now() });
+    // Written through when new or a day old, so its time to live follows the chat's activity.
+    if (opts.addressBook && (known?.to !== to || now() - known.at > ADDRESS_REFRESH_MS)) {
+      opts.addressBook.set(chat, to).catch((err: unknown) => log.warn({ chat: keyOf(chat), err: safeError(err) }, 'whatsapp address not saved'));
+    }
     const age = inbound.sentAt === undefined ? 0 : now() - inbound.sentAt;
     if (maxBacklogMs > 0 && age > maxBacklogMs) return onBacklog(inbound, to, age);
     const waiting = awaitingContact.get(chat);
@@ -464,14 +478,30 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       return { ready, state, queued: queue.size, sends: { ...queue.stats }, reconnects, ignored, backlogSkipped };
     },
 
-    sendTo(chatId, replies) {
+    async sendTo(chatId, replies) {
+      let to: string | undefined;
       const a = addresses.get(chatId);
-      if (stopped || !a || now() - a.at > ADDRESS_TTL_MS) {
+      if (a && now() - a.at <= ADDRESS_TTL_MS) to = a.to;
+      else if (opts.addressBook) {
+        to = await opts.addressBook.get(chatId).catch((err: unknown) => {
+          log.warn({ chat: keyOf(chatId), err: safeError(err) }, 'whatsapp address book unavailable');
+          return undefined;
+        });
+        // The stored copy's age is unknown here: count it as fresh, Redis expires it on time.
+        if (to) remember(addresses, chatId, { to, at: now() });
+      }
+      if (stopped || !to) {
         log.warn({ chat: keyOf(chatId) }, 'whatsapp chat not reachable: its address is not known (yet)');
         return false;
       }
-      deliver(a.to, chatId, replies, undefined);
+      deliver(to, chatId, replies, undefined);
       return true;
+    },
+
+    async forget(chatId) {
+      addresses.delete(chatId);
+      langs.delete(chatId);
+      await opts.addressBook?.forget(chatId);
     },
 
     async healthy() {
