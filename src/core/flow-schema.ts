@@ -2,7 +2,12 @@
 // input it expects, where the answer is saved and where to go next; or it runs a named action.
 import { z } from 'zod';
 
-const Id = z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'use letters, digits and _ , starting with a lowercase letter');
+// At most 40 characters: a Telegram button carries "c:<question number>:<option id>" in its
+// 64 bytes of callback data, so every option id fits whole.
+const Id = z
+  .string()
+  .regex(/^[a-z][a-zA-Z0-9_]*$/, 'use letters, digits and _ , starting with a lowercase letter')
+  .max(40, 'use at most 40 characters');
 const I18nKey = z.string().regex(/^[a-z][\w.-]*$/, 'an i18n key such as "eligibility.age.ask"');
 
 /**
