@@ -59,5 +59,23 @@ export function createTranslate(resources: Resources): Translate {
     returnNull: false,
   });
   const fixed = Object.fromEntries(LANGS.map((l) => [l, inst.getFixedT(l)])) as Record<Lang, (k: string, o?: object) => string>;
-  return (lang, key, params) => fixed[lang](key, params ?? {});
+  // Texts are fixed once loaded, so a text without parameters is always the same string: look it
+  // up in i18next once per language and key (about 10 µs each), then from a Map. The number of
+  // entries is bounded by the keys the flows and code use, not by the traffic.
+  const memo = Object.fromEntries(LANGS.map((l) => [l, new Map<string, string>()])) as Record<Lang, Map<string, string>>;
+  return (lang, key, params) => {
+    if (params !== undefined && !isEmpty(params)) return fixed[lang](key, params);
+    const m = memo[lang];
+    let text = m.get(key);
+    if (text === undefined) {
+      text = fixed[lang](key, {});
+      m.set(key, text);
+    }
+    return text;
+  };
+}
+
+function isEmpty(o: Record<string, unknown>): boolean {
+  for (const _ in o) return false;
+  return true;
 }

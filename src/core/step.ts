@@ -3,6 +3,7 @@
 import { AGENT_FLOW, MENU_FLOW, type Command, type Engine, type Say } from './engine.ts';
 import type { Flow, FlowStep, Target } from './flow-schema.ts';
 import { normalizeAnswer, parseInput, parseYesNo, matchOption, type OptionCandidate } from './inputs.ts';
+import { cloneSession } from './session-clone.ts';
 import {
   HISTORY_LIMIT,
   LANGS,
@@ -67,7 +68,7 @@ class Turn {
     prev: Session,
     private readonly now: number,
   ) {
-    this.s = structuredClone(prev);
+    this.s = cloneSession(prev);
     this.s.ts = now;
   }
 
