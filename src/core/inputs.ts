@@ -135,8 +135,11 @@ export function matchOption(text: string, options: OptionCandidate[]): string | 
     for (const raw of o.names) {
       const n = normalizeAnswer(raw);
       if (n.length < 3) continue;
-      const d = distance(t, n);
       const allowed = Math.max(1, Math.floor(n.length / 4));
+      // The distance is at least the difference in length: skip the O(n·m) distance when that
+      // alone rules the name out (a long message against short labels).
+      if (Math.abs(t.length - n.length) > allowed) continue;
+      const d = distance(t, n);
       if (d > allowed) continue;
       if (!best || d < best.d) {
         best = { id: o.id, d };

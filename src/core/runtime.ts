@@ -157,8 +157,9 @@ export class Runtime {
       return [{ text: engine.t(lang, 'common.error') }];
     } finally {
       const ms = performance.now() - started;
-      // Never the message itself: what was said may be personal data.
-      logger.debug({ chat: key, event: inbound.event.type, outcome, ms: Math.round(ms * 100) / 100 }, 'message handled');
+      // Never the message itself: what was said may be personal data. (The level check spares
+      // building the log object on every message when debug is off, as in production.)
+      if (logger.isLevelEnabled('debug')) logger.debug({ chat: key, event: inbound.event.type, outcome, ms: Math.round(ms * 100) / 100 }, 'message handled');
       this.o.hooks?.handled?.(inbound, ms, outcome);
     }
   }

@@ -48,7 +48,10 @@ export function renderReplies(replies: readonly Reply[], opts: RenderOptions = {
 export function renderReply(reply: Reply, opts: RenderOptions = {}): OutgoingMessage[] {
   const parts = splitText(reply.text, TEXT_LIMIT).filter((p) => p.trim() !== '');
   if (parts.length === 0) parts.push(reply.text.trim() === '' ? '…' : reply.text);
-  const msgs: OutgoingMessage[] = parts.map((p) => ({ html: toHtml(p), plain: stripBold(p) }));
+  const msgs: OutgoingMessage[] = parts.map((p) => {
+    const r = rendered(p);
+    return { html: r.html, plain: r.plain };
+  });
   const markup = keyboardOf(reply, opts);
   if (markup) msgs[msgs.length - 1]!.reply_markup = markup;
   return msgs;
@@ -69,8 +72,38 @@ function keyboardOf(reply: Reply, opts: RenderOptions): ReplyMarkup | undefined 
 }
 
 function buttonText(label: string, fallback: string): string {
-  const t = stripBold(label).replace(/\s+/g, ' ').trim();
+  let t = labels.get(label);
+  if (t === undefined) {
+    t = stripBold(label).replace(/\s+/g, ' ').trim();
+    remember(labels, label, t);
+  }
   return t === '' ? fallback : t;
+}
+
+// ---- cache --------------------------------------------------------------------------------------
+
+// Most texts are the same questions and button labels again and again, and the bold pattern (with
+// its Unicode classes) is the costly part of rendering them. Both functions are pure, so results
+// are kept per text, in two bounded maps; a text longer than CACHE_TEXT_MAX (a long answer quoted
+// back, a help page) is rendered each time, so the maps stay small (a few MB at the very most).
+const CACHE_ENTRIES = 1000;
+const CACHE_TEXT_MAX = 1024;
+const texts = new Map<string, { html: string; plain: string }>();
+const labels = new Map<string, string>();
+
+function rendered(text: string): { html: string; plain: string } {
+  let r = texts.get(text);
+  if (r === undefined) {
+    r = { html: toHtml(text), plain: stripBold(text) };
+    remember(texts, text, r);
+  }
+  return r;
+}
+
+function remember<V>(m: Map<string, V>, key: string, value: V): void {
+  if (key.length > CACHE_TEXT_MAX) return;
+  if (m.size >= CACHE_ENTRIES) m.delete(m.keys().next().value!);
+  m.set(key, value);
 }
 
 // ---- text ---------------------------------------------------------------------------------------

@@ -1,0 +1,208 @@
+// The performance work of issue 7 changed how some results are computed, never what they are:
+// each fast path here is checked against the slow one it replaced.
+import fc from 'fast-check';
+import i18next from 'i18next';
+import { distance } from 'fastest-levenshtein';
+import { describe, expect, it } from 'vitest';
+import { renderReplies, stripBold, toHtml } from '../src/channels/telegram/render.ts';
+import { createTranslate, readLocales } from '../src/core/i18n.ts';
+import { matchOption, normalizeAnswer, type OptionCandidate } from '../src/core/inputs.ts';
+import { cloneSession } from '../src/core/session-clone.ts';
+import { LANGS, SESSION_VERSION, type Session } from '../src/core/types.ts';
+import { captureLog, repoEngine, testRuntime } from './support/app.ts';
+
+describe('texts: the memo in createTranslate', () => {
+  const resources = readLocales('locales');
+  const plain = i18next.createInstance();
+  void plain.init({
+    resources: Object.fromEntries(LANGS.map((l) => [l, { translation: resources[l] }])),
+    lng: 'id',
+    fallbackLng: 'id',
+    interpolation: { escapeValue: false },
+    initAsync: false,
+    returnNull: false,
+  });
+  const keys: string[] = [];
+  const walk = (node: unknown, path: string) => {
+    if (typeof node === 'string') keys.push(path);
+    else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k);
+  };
+  walk(resources.id, '');
+  walk(resources.en, '');
+  keys.push('no.such.key', 'common');
+
+  it('gives what i18next gives, for every key in both languages, with and without parameters, again and again', () => {
+    const t = createTranslate(resources);
+    expect(keys.length).toBeGreaterThan(100);
+    for (let round = 0; round < 2; round++) {
+      for (const lang of LANGS) {
+        const fixed = plain.getFixedT(lang);
+        for (const key of keys) {
+          expect(t(lang, key), `${lang} ${key}`).toBe(fixed(key, {}));
+          expect(t(lang, key, {}), `${lang} ${key} {}`).toBe(fixed(key, {}));
+          const params = { min: 18, max: 64, answer: `x${round}`, count: round + 1, n: round };
+          expect(t(lang, key, params), `${lang} ${key} params`).toBe(fixed(key, params));
+        }
+      }
+    }
+  });
+});
+
+describe('sessions: cloneSession against structuredClone', () => {
+  const base: Session = {
+    v: SESSION_VERSION,
+    lang: 'id',
+    at: { flow: 'eligibility', step: 'age' },
+    answers: { citizen: true, age: 30, role: 'none' },
+    hist: [{ flow: 'menu', step: 'main' }, { flow: 'eligibility', step: 'citizen' }],
+    ret: { flow: 'menu', step: 'main' },
+    pending: { kind: 'clarify', options: ['a', 'b'] },
+    ask: 7,
+    seen: ['1', '2'],
+    ext: { ticket: { id: 'T1', tries: [1, 2, { deep: null }] }, flag: false, nothing: undefined },
+    ts: 123,
+  };
+
+  it('is an equal copy, sharing nothing with the original', () => {
+    const c = cloneSession(base);
+    expect(c).toStrictEqual(structuredClone(base));
+    expect(c).not.toBe(base);
+    expect(c.at).not.toBe(base.at);
+    expect(c.hist).not.toBe(base.hist);
+    expect(c.hist[0]).not.toBe(base.hist[0]);
+    expect(c.answers).not.toBe(base.answers);
+    expect(c.pending).not.toBe(base.pending);
+    expect((c.ext!.ticket as { tries: unknown[] }).tries).not.toBe((base.ext!.ticket as { tries: unknown[] }).tries);
+    c.hist.push({ flow: 'x', step: 'y' });
+    c.answers.age = 31;
+    expect(base.hist).toHaveLength(2);
+    expect(base.answers.age).toBe(30);
+  });
+
+  it('keeps keys whose value is undefined, as structuredClone does', () => {
+    const s = { ...base, pending: undefined, ret: undefined };
+    const c = cloneSession(s);
+    expect(c).toStrictEqual(structuredClone(s));
+    expect(Object.keys(c)).toEqual(Object.keys(s));
+  });
+
+  it('hands anything but plain data to structuredClone: same result, same error', () => {
+    const date = new Date(5);
+    const odd: Session = { ...base, ext: { when: date, map: new Map([[1, 2]]) } };
+    const c = cloneSession(odd);
+    expect(c).toStrictEqual(structuredClone(odd));
+    expect(c.ext!.when).toBeInstanceOf(Date);
+    expect(c.ext!.when).not.toBe(date);
+
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    const cc = cloneSession({ ...base, ext: { cyclic } });
+    const inner = cc.ext!.cyclic as Record<string, unknown>;
+    expect(inner.self).toBe(inner);
+
+    const withFn = { ...base, ext: { f: () => 1 } };
+    expect(() => structuredClone(withFn)).toThrow();
+    expect(() => cloneSession(withFn)).toThrow();
+  });
+
+  it('equals structuredClone on arbitrary JSON-like sessions', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(fc.string(), { maxLength: 8 }), (ext, seen) => {
+        const s: Session = { ...base, ext, seen };
+        expect(cloneSession(s)).toStrictEqual(structuredClone(s));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('Telegram rendering: the cache', () => {
+  it('renders the same text the same way every time, into messages of their own', () => {
+    const reply = { text: 'Apa *pendidikan* terakhir Anda? <&>', choices: [{ id: 'a', label: '*SMA*  sederajat' }, { id: 'b', label: '  ' }], ask: 3 };
+    const first = renderReplies([reply]);
+    first[0]!.reply_markup = { remove_keyboard: true }; // a caller changing its copy...
+    const again = renderReplies([reply]);
+    expect(again).toEqual(renderReplies([{ ...reply }]));
+    expect(again[0]!.html).toBe(toHtml(reply.text));
+    expect(again[0]!.plain).toBe(stripBold(reply.text));
+    expect(again[0]!.reply_markup).toEqual({
+      inline_keyboard: [[expect.objectContaining({ text: 'SMA sederajat' })], [expect.objectContaining({ text: 'b' })]],
+    }); // ...changes nothing for the next one
+  });
+
+  it('matches toHtml and stripBold for many distinct and repeated texts (beyond the cache bound)', () => {
+    for (let i = 0; i < 2500; i++) {
+      const text = `*judul ${i % 1200}* & <isi> ${'x'.repeat(i % 3 === 0 ? 1100 : 3)}`;
+      const [m] = renderReplies([{ text }]);
+      expect(m!.html).toBe(toHtml(text));
+      expect(m!.plain).toBe(stripBold(text));
+    }
+  });
+});
+
+describe('matchOption: the length check before the edit distance', () => {
+  /** The loop as it was before the check (near misses only; exact and partial matches are unchanged). */
+  function nearMiss(text: string, options: OptionCandidate[]): string | null {
+    const t = normalizeAnswer(text);
+    let best: { id: string; d: number } | null = null;
+    let tie = false;
+    for (const o of options) {
+      for (const raw of o.names) {
+        const n = normalizeAnswer(raw);
+        if (n.length < 3) continue;
+        const d = distance(t, n);
+        const allowed = Math.max(1, Math.floor(n.length / 4));
+        if (d > allowed) continue;
+        if (!best || d < best.d) {
+          best = { id: o.id, d };
+          tie = false;
+        } else if (d === best.d && best.id !== o.id) tie = true;
+      }
+    }
+    return best && !tie ? best.id : null;
+  }
+
+  const options: OptionCandidate[] = [
+    { id: 'student', names: ['Masih sekolah/kuliah', 'Still studying', 'pelajar'] },
+    { id: 'worker', names: ['Pekerja/buruh', 'Employee', 'karyawan'] },
+    { id: 'none', names: ['Tidak satu pun', 'None of these'] },
+  ];
+  const vocabulary = ['masih', 'sekolah', 'kuliah', 'pekerja', 'buruh', 'karyawan', 'tidak', 'satu', 'pun', 'none', 'employee', 'pelajr', 'karyawn', 'x'];
+
+  it('picks what the full comparison picks, for typed answers near and far from every label', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...vocabulary), { minLength: 1, maxLength: 6 }), fc.string({ maxLength: 3 }), (words, noise) => {
+        const text = words.join(' ') + noise;
+        const t = normalizeAnswer(text);
+        // Only texts that reach the near-miss loop: not a number, not an exact or partial match.
+        const exact = options.some((o) => o.id === t || o.names.some((n) => normalizeAnswer(n) === t || (t.length >= 4 && normalizeAnswer(n).includes(t))));
+        if (t === '' || /^\D*\d{1,2}$/.test(t) || exact) return;
+        expect(matchOption(text, options)).toBe(nearMiss(text, options));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('runtime: the debug log line', () => {
+  it('is written when debug is on, and not built when it is off', async () => {
+    const debug = captureLog('debug');
+    const a = testRuntime({ logger: debug.logger });
+    await a.runtime.handle({ channel: 'console', chatId: 'c', userId: 'c', event: { type: 'start' } });
+    expect(debug.text()).toContain('message handled');
+
+    const info = captureLog('info');
+    let built = 0;
+    const logger = new Proxy(info.logger, {
+      get(target, prop, receiver) {
+        if (prop === 'debug') return (...args: unknown[]) => void (built++, target.debug(...(args as [object, string])));
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const b = testRuntime({ logger, engine: repoEngine() });
+    await b.runtime.handle({ channel: 'console', chatId: 'c', userId: 'c', event: { type: 'start' } });
+    expect(built).toBe(0);
+    expect(info.text()).not.toContain('message handled');
+  });
+});
