@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SESSION_VERSION, type Session } from '../src/core/types.ts';
 import { MemorySessionStore } from '../src/store/memory-store.ts';
 import { RedisSessionStore } from '../src/store/redis-store.ts';
-import type { SessionStore } from '../src/store/session-store.ts';
+import { StoreUnavailableError, type SessionStore } from '../src/store/session-store.ts';
 
 function session(step: string): Session {
   return { v: SESSION_VERSION, lang: 'id', at: { flow: 'menu', step }, answers: { age: 30 }, hist: [], ask: 3, seen: ['m1'], ts: 1 };
@@ -161,5 +161,110 @@ describe('RedisSessionStore specifics', () => {
     await new Promise((r) => setTimeout(r, 100));
     monitor.disconnect();
     expect(seen).toEqual(['set', 'set']);
+  });
+
+  // Redis ran the claim's SET .. GET but its reply never came back (Redis died, the connection
+  // dropped): the chat holds this process's own marker and the session it replaced is lost in
+  // transit. Simulated with a client whose next claim runs in Redis and then fails.
+  function losingNextClaim(): { client: Redis; arm(skip?: number): void } {
+    let armed = false;
+    let skip = 0;
+    const client = new Proxy(redis, {
+      get(target, prop, receiver) {
+        if (prop === 'set') {
+          return async (...args: unknown[]) => {
+            const res = await (target.set as (...a: unknown[]) => Promise<unknown>)(...args);
+            if (armed && args.includes('GET') && skip-- === 0) {
+              armed = false;
+              throw new Error('Connection is closed.');
+            }
+            return res;
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    return {
+      client,
+      arm: (n = 0) => {
+        armed = true;
+        skip = n;
+      },
+    };
+  }
+
+  it('a claim whose reply was lost is taken over at once, with the last session this process wrote', async () => {
+    const { client, arm } = losingNextClaim();
+    // waitMs far below lockMs: waiting for our own marker's deadline would fail the claim.
+    const store = new RedisSessionStore(client, { prefix: `test:lost:${process.pid}:`, ttlMs: 60_000, lockMs: 60_000, waitMs: 100 });
+    await store.commit(await store.claim('c'), session('main'));
+    arm();
+    await expect(store.claim('c')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(await redis.get(store.keyOf('c'))).toMatch(/^\u0001L\|/); // our marker was left behind
+    const c = await store.claim('c');
+    expect(c.loaded).toEqual({ status: 'ok', session: session('main') });
+    await store.release(c);
+    expect(JSON.parse((await redis.get(store.keyOf('c')))!)).toEqual(session('main'));
+  });
+
+  it('a lost claim of a chat this process has no copy of is reset at once', async () => {
+    const { client, arm } = losingNextClaim();
+    const prefix = `test:lost-nocopy:${process.pid}:`;
+    const other = new RedisSessionStore(redis, { prefix, ttlMs: 60_000 });
+    await other.commit(await other.claim('c'), session('main')); // written by another process
+    const store = new RedisSessionStore(client, { prefix, ttlMs: 60_000, lockMs: 60_000, waitMs: 100, knownLimit: 0 });
+    arm();
+    await expect(store.claim('c')).rejects.toBeInstanceOf(StoreUnavailableError);
+    const c = await store.claim('c');
+    expect(c.loaded).toEqual({ status: 'reset', reason: 'abandoned' });
+    await store.commit(c, session('again'));
+    const next = await other.claim('c');
+    expect(next.loaded).toEqual({ status: 'ok', session: session('again') });
+    await other.release(next);
+  });
+
+  it("another process's marker is still waited for, not taken over", async () => {
+    const prefix = `test:foreign:${process.pid}:`;
+    const holder = new RedisSessionStore(redis, { prefix, ttlMs: 60_000, lockMs: 60_000 });
+    const store = new RedisSessionStore(redis, { prefix, ttlMs: 60_000, lockMs: 60_000, waitMs: 100 });
+    await store.commit(await store.claim('c'), session('main'));
+    const held = await holder.claim('c');
+    await expect(store.claim('c')).rejects.toBeInstanceOf(StoreUnavailableError); // "chat stayed busy"
+    await holder.release(held);
+    const c = await store.claim('c');
+    expect(c.loaded).toEqual({ status: 'ok', session: session('main') });
+    await store.release(c);
+  });
+
+  it('a session changed by someone else since this process wrote it is read from Redis, not from memory', async () => {
+    const prefix = `test:known:${process.pid}:`;
+    const a = new RedisSessionStore(redis, { prefix, ttlMs: 60_000 });
+    const b = new RedisSessionStore(redis, { prefix, ttlMs: 60_000 });
+    await a.commit(await a.claim('c'), session('from-a'));
+    await b.commit(await b.claim('c'), session('from-b'));
+    const c1 = await a.claim('c');
+    expect(c1.loaded).toEqual({ status: 'ok', session: session('from-b') });
+    await a.release(c1);
+    await redis.set(a.keyOf('c'), '{"v":1,"lang":');
+    const c2 = await a.claim('c');
+    expect(c2.loaded).toEqual({ status: 'reset', reason: 'corrupt' });
+    await a.release(c2);
+  });
+
+  it("a lost claim that was waiting for another process's chat does not take it over", async () => {
+    const { client, arm } = losingNextClaim();
+    const prefix = `test:lost-waiting:${process.pid}:`;
+    const holder = new RedisSessionStore(redis, { prefix, ttlMs: 60_000, lockMs: 60_000 });
+    const store = new RedisSessionStore(client, { prefix, ttlMs: 60_000, lockMs: 60_000, waitMs: 100 });
+    await store.commit(await store.claim('c'), session('main'));
+    const held = await holder.claim('c');
+    arm(1); // the first SET .. GET finds the holder's marker; the second (a waiting one) is lost
+    await expect(store.claim('c')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.claim('c')).rejects.toBeInstanceOf(StoreUnavailableError); // still busy
+    await holder.commit(held, session('by-holder'));
+    const c = await store.claim('c');
+    expect(c.loaded).toEqual({ status: 'ok', session: session('by-holder') });
+    await store.release(c);
   });
 });

@@ -13,12 +13,37 @@
 // marker behind; once that deadline passes, the next claimant takes over and the user is told
 // the session was reset. A commit that failed because Redis went away is remembered in this
 // process (`orphans`), so when Redis is back the old session is restored, not reset.
+//
+// A claim can also be lost the other way round: Redis runs the `SET .. GET`, then dies (or the
+// connection drops) before its reply arrives. The chat then holds this process's own marker and
+// the session it replaced came back to nobody. So this process keeps, per chat, the last session
+// string it saw or wrote (`known`, bounded) and the chats whose last claim failed that way
+// (`lost`); the next claim that finds our own marker there takes the chat over at once and
+// restores that copy, instead of waiting out its own deadline and resetting the conversation.
+// Without a copy the chat is reset at once, as an abandoned one would be after its deadline.
+// Across several processes the copy can be one step old (another process wrote the chat after
+// our last look), and should the lost claim have replaced another process's marker, both handle
+// one message at once; the alternative is a conversation reset after 15 s of waiting.
+//
+// The same copy saves the decoding: when a claim returns exactly the string this process last
+// saw or wrote for the chat, the session object that string came from is reused instead of
+// `JSON.parse` + schema validation (every session `step` produces passes the schema and survives
+// the round trip: test/fuzz-step.test.ts). Sessions are never changed in place (`step` copies
+// the one it is given), so sharing the object is safe.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Session } from '../core/types.ts';
 import { decodeSession, encodeSession, StoreUnavailableError, type Claim, type Loaded, type SessionStore } from './session-store.ts';
 
 const MARK = '\u0001L|';
+
+/** Chats whose last session string this process remembers, by default. */
+const KNOWN_LIMIT = 10_000;
+
+interface Known {
+  raw: string;
+  session: Session;
+}
 
 interface RedisClaim extends Claim {
   /** What the key held before the claim: restored on release. null = nothing. */
@@ -34,6 +59,8 @@ export interface RedisStoreOptions {
   /** How long a claimant waits for a busy chat before giving up. */
   waitMs?: number;
   now?: () => number;
+  /** How many chats' last session strings to remember (decode cache, lost-claim recovery). */
+  knownLimit?: number;
 }
 
 export class RedisSessionStore implements SessionStore {
@@ -43,6 +70,14 @@ export class RedisSessionStore implements SessionStore {
   private readonly now: () => number;
   /** Sessions whose claim succeeded but whose hand-back failed: key -> what to restore. */
   private readonly orphans = new Map<string, string | null>();
+  /** key -> the last session string this process read from or wrote to it, and its session. */
+  private readonly known = new Map<string, Known>();
+  private readonly knownLimit: number;
+  /**
+   * Keys whose last claim by this process failed after sending the `SET .. GET` that claims the
+   * chat: if Redis ran it, the key holds our marker and the session came back to nobody.
+   */
+  private readonly lost = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -51,6 +86,7 @@ export class RedisSessionStore implements SessionStore {
     this.lockMs = opts.lockMs ?? 15_000;
     this.waitMs = opts.waitMs ?? this.lockMs + 5_000;
     this.now = opts.now ?? Date.now;
+    this.knownLimit = opts.knownLimit ?? KNOWN_LIMIT;
   }
 
   keyOf(chatKey: string): string {
@@ -65,27 +101,43 @@ export class RedisSessionStore implements SessionStore {
     for (;;) {
       const now = this.now();
       const deadline = carried ?? now + this.lockMs;
-      const prev = await this.cmd(() => this.redis.set(key, `${MARK}${this.token}|${deadline}`, 'PX', this.opts.ttlMs, 'GET'));
+      let prev: string | null;
+      try {
+        prev = await this.redis.set(key, `${MARK}${this.token}|${deadline}`, 'PX', this.opts.ttlMs, 'GET');
+      } catch (err) {
+        // Did Redis run it? Unknown. Only a marker of ours that claims the chat (not one that
+        // waits for another holder) may be taken over by our next claim: see `lost`.
+        if (carried === undefined) this.lost.add(key);
+        else this.lost.delete(key);
+        throw new StoreUnavailableError(err);
+      }
+      const lost = this.lost.delete(key);
       if (prev === null || !prev.startsWith(MARK)) {
-        if (carried !== undefined) await this.mark(key, now); // we hold it now: our own deadline, not the one we waited on
         // Redis came back empty (restarted without persistence) after a hand-back of ours failed.
-        const held = prev === null && this.orphans.has(key) ? (this.orphans.get(key) ?? null) : prev;
+        const before = prev === null && this.orphans.has(key) ? (this.orphans.get(key) ?? null) : prev;
         this.orphans.delete(key);
-        return this.claimOf(chatKey, held, held === null ? { status: 'new' } : decodeSession(held));
+        if (carried !== undefined) await this.markOrKeep(key, now, before); // we hold it now: our own deadline, not the one we waited on
+        return this.claimOf(chatKey, key, before);
       }
       const [owner, until] = prev.slice(MARK.length).split('|');
       if (owner === this.token && this.orphans.has(key)) {
         // Our own marker from a hand-back that failed while Redis was away: restore what was there.
         const before = this.orphans.get(key) ?? null;
         this.orphans.delete(key);
-        await this.mark(key, now);
-        return this.claimOf(chatKey, before, before === null ? { status: 'new' } : decodeSession(before));
+        await this.markOrKeep(key, now, before);
+        return this.claimOf(chatKey, key, before);
+      }
+      if (owner === this.token && lost) {
+        // Our own marker from our last claim, whose reply never came: the session it replaced is
+        // lost in transit. Take the chat now with the last copy we know, or reset it now.
+        const copy = this.known.get(key);
+        return copy ? this.claimOf(chatKey, key, copy.raw) : this.claimOf(chatKey, key, null, { status: 'reset', reason: 'abandoned' });
       }
       const holderDeadline = Number(until);
       carried = carried === undefined ? holderDeadline : Math.min(carried, holderDeadline);
       if (!Number.isFinite(carried) || now > carried) {
         await this.mark(key, now);
-        return this.claimOf(chatKey, null, { status: 'reset', reason: 'abandoned' });
+        return this.claimOf(chatKey, key, null, { status: 'reset', reason: 'abandoned' });
       }
       if (now - started > this.waitMs) throw new StoreUnavailableError(new Error('chat stayed busy'));
       await sleep(delay + Math.random() * delay);
@@ -94,7 +146,9 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async commit(claim: Claim, session: Session): Promise<void> {
-    await this.handBack(claim, encodeSession(session));
+    const raw = encodeSession(session);
+    await this.handBack(claim, raw);
+    this.remember(this.keyOf(claim.key), raw, session);
   }
 
   async release(claim: Claim): Promise<void> {
@@ -127,8 +181,31 @@ export class RedisSessionStore implements SessionStore {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  private claimOf(chatKey: string, before: string | null, loaded: Loaded): RedisClaim {
+  /**
+   * The claim of a chat whose key held `before` (null: nothing), decoded unless `loaded` is given.
+   * A string this process saw or wrote last is not decoded again.
+   */
+  private claimOf(chatKey: string, key: string, before: string | null, loaded?: Loaded): RedisClaim {
+    if (!loaded) {
+      if (before === null) loaded = { status: 'new' };
+      else {
+        const copy = this.known.get(key);
+        if (copy && copy.raw === before) loaded = { status: 'ok', session: copy.session };
+        else {
+          loaded = decodeSession(before);
+          if (loaded.status === 'ok') this.remember(key, before, loaded.session);
+          else this.known.delete(key);
+        }
+      }
+    }
     return { key: chatKey, loaded, before };
+  }
+
+  private remember(key: string, raw: string, session: Session): void {
+    const known = this.known;
+    known.delete(key); // re-inserted last: the oldest entry is the first one
+    known.set(key, { raw, session });
+    if (known.size > this.knownLimit) known.delete(known.keys().next().value!);
   }
 
   private async handBack(claim: Claim, value: string | null): Promise<void> {
@@ -137,8 +214,10 @@ export class RedisSessionStore implements SessionStore {
     c.handedBack = true;
     const key = this.keyOf(c.key);
     try {
-      if (value === null) await this.redis.del(key);
-      else await this.redis.set(key, value, 'PX', this.opts.ttlMs);
+      if (value === null) {
+        this.known.delete(key);
+        await this.redis.del(key);
+      } else await this.redis.set(key, value, 'PX', this.opts.ttlMs);
     } catch (err) {
       this.orphans.set(key, c.before);
       throw new StoreUnavailableError(err);
@@ -147,6 +226,16 @@ export class RedisSessionStore implements SessionStore {
 
   private async mark(key: string, now: number): Promise<void> {
     await this.cmd(() => this.redis.set(key, `${MARK}${this.token}|${now + this.lockMs}`, 'PX', this.opts.ttlMs));
+  }
+
+  /** `mark`; should it fail, what the key held is remembered as if a hand-back had failed. */
+  private async markOrKeep(key: string, now: number, before: string | null): Promise<void> {
+    try {
+      await this.mark(key, now);
+    } catch (err) {
+      this.orphans.set(key, before);
+      throw err;
+    }
   }
 
   private async cmd<T>(f: () => Promise<T>): Promise<T> {

@@ -16,6 +16,10 @@ export interface Claim {
 
 export interface SessionStore {
   claim(key: string): Promise<Claim>;
+  /**
+   * Hands the chat back with `session`. The store may keep the object and return it from a later
+   * claim (the Redis store does, to skip decoding), so neither side may change it in place.
+   */
   commit(claim: Claim, session: Session): Promise<void>;
   release(claim: Claim): Promise<void>;
   remove(claim: Claim): Promise<void>;
