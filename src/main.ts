@@ -23,6 +23,7 @@ import { createStatusService, StatusStartError, type StatusService } from './pra
 const DAY_MS = 86_400_000;
 /** How long shutdown waits for messages in progress before closing the store anyway. */
 const DRAIN_MS = 10_000;
+const DEMO_STATUS_FILE = './data/status-demo.csv';
 
 /** Start-up failures the operator can fix: print the message alone, no stack. */
 class StartError extends Error {}
@@ -80,15 +81,11 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
 
   // Stopped in reverse order of starting: channels stop taking messages first, the store closes last.
   const stops: { name: string; stop: () => Promise<void> }[] = [{ name: 'session store', stop: () => store.close() }];
-  let runtime: Runtime | undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string): Promise<void> =>
     (stopping ??= (async () => {
       logger.info({ why }, 'shutting down');
       for (const { name, stop } of stops.splice(0).reverse()) {
-        if (name === 'session store' && runtime) {
-          await Promise.race([runtime.drain(), new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
-        }
         await stop().catch((err: Error) => logger.error({ err: { message: err.message }, what: name }, 'stopping failed'));
       }
       metrics.close();
@@ -104,6 +101,9 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
       throw new StartError(`the status lookup: ${(err as Error).message}`);
     }
     stops.push({ name: 'status lookup', stop: () => status.close() });
+    if (!consoleMode && config.status.provider === 'file' && config.status.file === DEMO_STATUS_FILE) {
+      logger.warn({ file: DEMO_STATUS_FILE }, 'the status lookup answers from the FICTIONAL demo records: set STATUS_PROVIDER (and its data) for real participants');
+    }
 
     // Hand-offs need staff to take them: without a staff group on Telegram no ticket is opened,
     // and "petugas" answers with the official help channels (the flow's fallback) instead.
@@ -126,7 +126,7 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
       logger.info('no HELPDESK_CHAT_ID: "petugas" gives the official help channels');
     }
 
-    runtime = createRuntime({
+    const rt: Runtime = createRuntime({
       engine,
       store,
       logger,
@@ -140,7 +140,8 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
         },
       },
     });
-    const rt = runtime;
+    // Messages in progress finish (bounded) before what they may use (status lookup, store) closes.
+    stops.push({ name: 'messages in progress', stop: () => Promise.race([rt.drain(), new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref())]) });
 
     if (consoleMode) {
       logger.info({ store: redis ? 'redis' : 'memory' }, 'console channel');

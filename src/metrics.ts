@@ -138,7 +138,7 @@ export class Metrics {
     this.redisUp = new Gauge({
       name: 'pandu_redis_up',
       help: '1 while the Redis client is connected and ready, 0 otherwise (absent without Redis)',
-      registers,
+      registers: [], // registered by trackRedis: absent without Redis, so no alert fires
     });
     this.handoffOpened = new Counter({ name: 'pandu_handoff_opened_total', help: 'Helpdesk tickets opened, by channel', labelNames: ['channel'] as const, registers });
     this.handoffClaimed = new Counter({ name: 'pandu_handoff_claimed_total', help: 'Helpdesk tickets claimed by staff for the first time', registers });
@@ -237,6 +237,7 @@ export class Metrics {
 
   /** Follows an ioredis client's connection state (no command is sent for it). */
   trackRedis(redis: Pick<Redis, 'status' | 'on' | 'off'>): void {
+    if (!this.registry.getSingleMetric('pandu_redis_up')) this.registry.registerMetric(this.redisUp);
     const set = () => this.redisUp.set(redis.status === 'ready' ? 1 : 0);
     const events = ['ready', 'close', 'end', 'reconnecting', 'error'] as const;
     for (const ev of events) redis.on(ev, set);

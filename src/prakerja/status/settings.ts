@@ -20,7 +20,13 @@ export const STATUS_PROVIDERS = ['file', 'redis', 'http'] as const;
 
 export const STATUS_ENV = {
   /** Where records come from. */
-  STATUS_PROVIDER: env(z.enum(STATUS_PROVIDERS, { error: 'expected file, redis or http' }).default('file')),
+  STATUS_PROVIDER: env(
+    z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(STATUS_PROVIDERS, { error: 'expected file, redis or http' }))
+      .default('file'),
+  ),
   /** The CSV the file provider loads at start. */
   STATUS_FILE: env(z.string().default('./data/status-demo.csv')),
   /** HMAC key for NIK, phone and card hashes. Unset: a random one per process (file provider only). */
@@ -43,6 +49,8 @@ type StatusEnv = z.output<z.ZodObject<typeof STATUS_ENV>>;
 
 /** Cross-checks between the variables above (they need each other, depending on the provider). */
 export function checkStatusEnv(e: Partial<StatusEnv>, ctx: z.RefinementCtx): void {
+  // A provider that failed its own check is reported there; the rest cannot be judged without it.
+  if (e.STATUS_PROVIDER !== undefined && !(STATUS_PROVIDERS as readonly string[]).includes(e.STATUS_PROVIDER)) return;
   const provider = e.STATUS_PROVIDER ?? 'file';
   if (provider !== 'file' && !e.STATUS_HMAC_SECRET) {
     ctx.addIssue({ code: 'custom', path: ['STATUS_HMAC_SECRET'], message: `required when STATUS_PROVIDER=${provider} (the same secret the data was keyed with)` });
