@@ -127,6 +127,7 @@ function sessionArb(place: { flow: string; step: string }): fc.Arbitrary<Session
           ask: fc.nat({ max: 50 }),
           pending,
           ret: fc.option(fc.constantFrom(...places), { nil: undefined }),
+          rets: fc.array(fc.constantFrom(...places), { maxLength: 3 }),
           hist: fc.array(fc.constantFrom(...places), { maxLength: 4 }),
           seen: fc.array(fc.string({ minLength: 1, maxLength: 6 }), { maxLength: 8 }),
         })
@@ -134,6 +135,7 @@ function sessionArb(place: { flow: string; step: string }): fc.Arbitrary<Session
           const s: Session = { ...newSession(engine, NOW - 60_000), lang: r.lang, at: place, answers: r.answers, ask: r.ask, hist: r.hist, seen: r.seen };
           if (r.pending) s.pending = r.pending;
           if (r.ret) s.ret = r.ret;
+          if (r.ret && r.rets.length) s.rets = r.rets;
           return s;
         }),
     },
@@ -152,8 +154,14 @@ function check(prev: Session | null, ev: InboundEvent, messageId: string | undef
     if (r.text.trim() === '') throw new Error(`blank reply text ${JSON.stringify(r.text)}`);
     if (r.choices) for (const c of r.choices) if (c.label.trim() === '' || c.id === '') throw new Error(`bad choice ${JSON.stringify(c)}`);
   }
-  if (!res.duplicate && res.replies.length === 0 && res.effects.length === 0 && !res.effects.some((e) => e.type === 'deleteUserData')) {
+  // Every message of the user gets a reply or starts an effect. Effect results are exempt: one
+  // the waiting action has nothing to say about, or a stray one, is dropped silently.
+  if (!res.duplicate && ev.type !== 'effect' && res.replies.length === 0 && res.effects.length === 0) {
     throw new Error('a handled message got no reply and asked for no effect');
+  }
+  // A stray effect (at a step with no action waiting) changes nothing.
+  if (ev.type === 'effect' && prev && !engine.flows.get(prev.at.flow)?.steps[prev.at.step]?.action) {
+    if (res.replies.length || res.effects.length || res.session !== prev) throw new Error('a stray effect result was not dropped silently');
   }
   const valid = SessionSchema.safeParse(res.session);
   if (!valid.success) throw new Error(`invalid session ${JSON.stringify(res.session).slice(0, 400)}: ${valid.error.message}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchOption, parseDate, parseInteger, parseNik, parseYesNo } from '../src/core/inputs.ts';
+import { looksLikeValue, matchOption, parseDate, parseInteger, parseNik, parseNumberWords, parseYesNo } from '../src/core/inputs.ts';
 
 const today = new Date(Date.UTC(2026, 10, 22));
 
@@ -7,6 +7,14 @@ describe('yes/no', () => {
   it.each(['ya', 'Iya', 'y', 'YES', 'benar', 'betul', 'sudah', 'udh', 'ya, saya WNI', 'Iya benar!'])('%s is yes', (t) => expect(parseYesNo(t)).toBe(true));
   it.each(['tidak', 'gak', 'ga', 'nggak', 'enggak', 'no', 'bukan', 'belum', 'tdk', 'tidak, saya kuliah'])('%s is no', (t) => expect(parseYesNo(t)).toBe(false));
   it.each(['mungkin', '', 'apa itu WNI?', 'yaudah gmn'])('%s is neither', (t) => expect(parseYesNo(t)).toBeNull());
+  // The first word decides when the rest does not contradict it.
+  it.each(['iya sudah', 'iya sudah pernah', 'udah pernah', 'ya betul saya WNI', 'sudah, tahun lalu'])('%s is yes (first word)', (t) => expect(parseYesNo(t)).toBe(true));
+  it.each(['gak pernah', 'gak pernah sama sekali', 'belum pernah', 'tidak, sudah lulus', 'nggak kok', 'ga ada'])('%s is no (first word)', (t) => expect(parseYesNo(t)).toBe(false));
+  // "I don't know", "not sure", or a yes taken back: asked again, never guessed.
+  it.each(['ya ngga tahu', 'ya gak tau', 'tidak tahu', 'gak tau', 'ga yakin', 'kurang tahu', 'lupa', 'ya belum', 'iya tidak', 'sudah tidak', 'no idea', 'not sure'])(
+    '%s is neither (unsure or contradictory)',
+    (t) => expect(parseYesNo(t)).toBeNull(),
+  );
 });
 
 describe('integer in a range', () => {
@@ -15,8 +23,30 @@ describe('integer in a range', () => {
     expect(parseInteger('umur saya 25 tahun', 0, 120)).toEqual({ ok: true, value: 25 });
     expect(parseInteger(' 30thn ', 0, 120)).toEqual({ ok: true, value: 30 });
   });
-  it('rejects words, decimals and out-of-range values with the reason', () => {
-    expect(parseInteger('dua puluh', 0, 120)).toEqual({ ok: false, reason: 'format' });
+  it('reads numbers written in words, Indonesian and English', () => {
+    expect(parseInteger('dua puluh lima', 0, 120)).toEqual({ ok: true, value: 25 });
+    expect(parseInteger('duapuluh lima', 0, 120)).toEqual({ ok: true, value: 25 });
+    expect(parseInteger('umur saya tiga puluh tahun', 0, 120)).toEqual({ ok: true, value: 30 });
+    expect(parseInteger('sembilan belas', 0, 120)).toEqual({ ok: true, value: 19 });
+    expect(parseInteger('seratus', 0, 120)).toEqual({ ok: true, value: 100 });
+    expect(parseInteger('twenty-five years', 0, 120)).toEqual({ ok: true, value: 25 });
+    expect(parseInteger('dua orang', 0, 50)).toEqual({ ok: true, value: 2 });
+    expect(parseInteger('seratus lima puluh', 0, 120)).toEqual({ ok: false, reason: 'range' });
+  });
+  it.each([
+    ['nol', 0], ['satu', 1], ['sepuluh', 10], ['sebelas', 11], ['dua belas', 12], ['duabelas', 12], ['tiga puluh', 30],
+    ['tigapuluh satu', 31], ['sembilan puluh sembilan', 99], ['seratus', 100], ['seratus satu', 101], ['seratus sebelas', 111],
+    ['seratus dua puluh lima', 125], ['dua ratus', 200], ['limaratus lima', 505], ['seribu', 1000], ['seribu sembilan ratus sembilan puluh', 1990],
+    ['dua ribu dua puluh empat', 2024], ['dua puluh ribu', 20000], ['seratus ribu', 100000],
+    ['nineteen', 19], ['forty two', 42], ['one hundred and five', 105], ['two thousand', 2000],
+  ] as const)('%s = %d', (t, n) => expect(parseNumberWords(t)).toBe(n));
+  it.each(['dua lima', 'puluh', 'puluh dua', 'lima seratus', 'sebelas dua', 'dua puluh tiga puluh', 'ribu', 'seribu seribu', 'nol puluh', 'dua puluh x', '', 'constructor', 'twenty twenty'])(
+    '%s is not a number',
+    (t) => expect(parseNumberWords(t)).toBeNull(),
+  );
+  it('rejects other words, decimals and out-of-range values with the reason', () => {
+    expect(parseInteger('dua lima', 0, 120)).toEqual({ ok: false, reason: 'format' });
+    expect(parseInteger('banyak', 0, 120)).toEqual({ ok: false, reason: 'format' });
     expect(parseInteger('25.5', 0, 120)).toEqual({ ok: false, reason: 'format' });
     expect(parseInteger('200', 0, 120)).toEqual({ ok: false, reason: 'range' });
     expect(parseInteger('99999999999999999999', 0, 120)).toEqual({ ok: false, reason: 'format' });
@@ -74,5 +104,21 @@ describe('choosing an option', () => {
     expect(matchOption('9', options)).toBeNull();
     expect(matchOption('apa kabar', options)).toBeNull();
     expect(matchOption('', options)).toBeNull();
+  });
+});
+
+describe('what looks like an attempt at a value (the understander is not asked)', () => {
+  const integer = { type: 'integer', min: 1, max: 120 } as const;
+  const date = { type: 'date' } as const;
+  const nik = { type: 'nik' } as const;
+  it.each(['25,5', 'dua lima', 'umur dua lima', 'dua puluh x', '30an', 'twenty twenty'])('integer: %s', (t) => expect(looksLikeValue(integer, t)).toBe(true));
+  it.each(['otp gak masuk', 'kapan gelombang dibuka', 'saya mau tanya satu hal dulu', 'may I ask something'])('integer, not: %s', (t) =>
+    expect(looksLikeValue(integer, t)).toBe(false),
+  );
+  it.each(['17 agustoos', '31-02-2000', 'agustus', 'tgl 17'])('date: %s', (t) => expect(looksLikeValue(date, t)).toBe(true));
+  it.each(['lupa tanggalnya', 'may I ask something'])('date, not: %s', (t) => expect(looksLikeValue(date, t)).toBe(false));
+  it('nik: digits only', () => {
+    expect(looksLikeValue(nik, '3201 0101 0190')).toBe(true);
+    expect(looksLikeValue(nik, 'nik saya hilang')).toBe(false);
   });
 });

@@ -16,6 +16,7 @@ import { createHasher, type Hasher } from '../src/prakerja/status/hash.ts';
 import { MemoryLockout, type Lockout } from '../src/prakerja/status/lockout.ts';
 import type { StatusProvider } from '../src/prakerja/status/provider.ts';
 import { statusActions } from '../src/prakerja/status/actions.ts';
+import { helpdeskActions } from '../src/helpdesk/actions.ts';
 import { createStatusEffect, STATUS_EFFECT } from '../src/prakerja/status/service.ts';
 import { MemorySessionStore } from '../src/store/memory-store.ts';
 
@@ -69,7 +70,7 @@ export function statusEngine(): Engine {
     const menu = lang === 'id' ? { ask: 'Apa yang bisa saya bantu?', options: { status: 'Cek status insentif', agent: 'Bicara dengan petugas' } } : { ask: 'How can I help?', options: { status: 'Check incentive status', agent: 'Talk to a person' } };
     writeFileSync(join(locales, lang, 'menu.json'), JSON.stringify(menu));
   }
-  engineCache = loadEngine({ flowsDir: flows, localesDir: locales, actions: statusActions(), nlu: { understand: () => ({ kind: 'none' }) }, defaultLang: 'id' });
+  engineCache = loadEngine({ flowsDir: flows, localesDir: locales, actions: { ...statusActions(), ...helpdeskActions() }, nlu: { understand: () => ({ kind: 'none' }) }, defaultLang: 'id' });
   return engineCache;
 }
 

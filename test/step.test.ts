@@ -75,7 +75,7 @@ describe('step', () => {
 
   it('re-asks an invalid answer with a hint and changes nothing else', () => {
     const { s } = talk('/start', '1');
-    const r = run(s, { type: 'text', text: 'dua puluh' });
+    const r = run(s, { type: 'text', text: 'dua lima' });
     expect(texts(r)).toEqual(['id:common.invalid.integer{"min":18,"max":99}', 'id:q.age']);
     expect({ ...r.session, ts: 0, seen: [] }).toEqual({ ...s, ts: 0, seen: [] });
   });

@@ -21,14 +21,23 @@ export function normalizeAnswer(text: string): string {
 const YES = new Set(['ya', 'iya', 'iyaa', 'iyah', 'y', 'yes', 'yep', 'yup', 'yeah', 'benar', 'betul', 'bener', 'betol', 'ok', 'oke', 'okay', 'sip', 'ya benar', 'iya benar', 'ya betul', 'ya saya', 'pernah', 'sudah', 'udah', 'udh', 'sdh', 'true']);
 const NO = new Set(['tidak', 'tdk', 'tak', 'gak', 'ga', 'gk', 'g', 'nggak', 'ngga', 'ngak', 'enggak', 'engga', 'nda', 'ndak', 'no', 'nope', 'nah', 'bukan', 'belum', 'blm', 'tidak pernah', 'gak pernah', 'ga pernah', 'belum pernah', 'tidak ada', 'false', 'n']);
 
+// Words that turn a yes or a no into "I don't know / not sure": "ya ngga tahu", "gak yakin", "lupa".
+const UNSURE = new Set(['tahu', 'tau', 'tw', 'yakin', 'ngerti', 'mengerti', 'paham', 'ingat', 'inget', 'lupa', 'mungkin', 'kayaknya', 'sepertinya', 'kyknya', 'entah', 'bingung', 'maybe', 'idea', 'unsure']);
+// Negations that, after a first "ya", make the answer ambiguous ("ya belum", "iya tidak", "udah gak").
+const NEGATION = new Set([...NO, 'kagak', 'kaga', 'not', 'never', 'dont', 'don', 'didn', 'haven']);
+
 export function parseYesNo(text: string): boolean | null {
   const t = normalizeAnswer(text);
   if (YES.has(t)) return true;
   if (NO.has(t)) return false;
-  // "ya, saya WNI" / "tidak, saya masih kuliah": the first word decides when it is unambiguous.
-  const first = t.split(' ')[0] ?? '';
-  if (first.length > 0 && t.length > first.length) {
-    if (YES.has(first) && first !== 'y') return true;
+  const words = t.split(' ');
+  if (words.some((w) => UNSURE.has(w))) return null;
+  // "ya, saya WNI" / "iya sudah" / "tidak, saya masih kuliah" / "gak pernah sama sekali": the first
+  // word decides when the rest does not contradict it. A yes followed by a negation ("ya belum",
+  // "sudah tidak") could be either, so it is asked again.
+  const first = words[0] ?? '';
+  if (first.length > 0 && words.length > 1) {
+    if (YES.has(first) && first !== 'y') return words.slice(1).some((w) => NEGATION.has(w) && w !== 'g' && w !== 'n') ? null : true;
     if (NO.has(first) && first !== 'g' && first !== 'n') return false;
   }
   return null;
@@ -44,10 +53,134 @@ export function parseInteger(text: string, min: number, max: number): ParseResul
     .replace(NUMBER_FILLER, ' ')
     .trim();
   if (t === '') return { ok: false, reason: normalizeAnswer(text) === '' ? 'empty' : 'format' };
-  if (!/^\d{1,6}$/.test(t)) return { ok: false, reason: 'format' };
-  const n = Number.parseInt(t, 10);
+  const n = /^\d{1,6}$/.test(t) ? Number.parseInt(t, 10) : parseNumberWords(t);
+  if (n === null) return { ok: false, reason: 'format' };
   if (n < min || n > max) return { ok: false, reason: 'range' };
   return { ok: true, value: n };
+}
+
+// ---- numbers written in words: "dua puluh lima", "duapuluh lima", "sembilan belas", "seratus" ----
+
+type NumberWord =
+  | { digit: number } // 0-9: a unit, or what the next word multiplies ("dua puluh")
+  | { teen: number } // a finished 10-19 ("sepuluh", "sebelas", "twelve")
+  | { tens: number } // 20-90 in one word ("twenty")
+  | { se: 100 | 1000 } // "seratus", "seribu": one hundred, one thousand
+  | { mult: 10 | 100 | 1000 | 'belas' }; // "puluh", "ratus", "ribu", "hundred", "thousand"; "belas" = 10 + unit
+
+const DIGIT_WORDS: Record<string, number> = {
+  nol: 0, kosong: 0, satu: 1, dua: 2, tiga: 3, empat: 4, lima: 5, enam: 6, tujuh: 7, delapan: 8, sembilan: 9,
+  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9,
+};
+const NUMBER_WORDS: Record<string, NumberWord> = {
+  ...Object.fromEntries(Object.entries(DIGIT_WORDS).map(([w, d]) => [w, { digit: d }])),
+  sepuluh: { teen: 10 }, sebelas: { teen: 11 },
+  ten: { teen: 10 }, eleven: { teen: 11 }, twelve: { teen: 12 }, thirteen: { teen: 13 }, fourteen: { teen: 14 },
+  fifteen: { teen: 15 }, sixteen: { teen: 16 }, seventeen: { teen: 17 }, eighteen: { teen: 18 }, nineteen: { teen: 19 },
+  twenty: { tens: 20 }, thirty: { tens: 30 }, forty: { tens: 40 }, fifty: { tens: 50 }, sixty: { tens: 60 },
+  seventy: { tens: 70 }, eighty: { tens: 80 }, ninety: { tens: 90 },
+  seratus: { se: 100 }, seribu: { se: 1000 },
+  belas: { mult: 'belas' }, puluh: { mult: 10 }, ratus: { mult: 100 }, ribu: { mult: 1000 },
+  hundred: { mult: 100 }, thousand: { mult: 1000 },
+};
+/** "duapuluh", "tigabelas", "limaratus", "duaribu": written as one word, read as two. */
+const GLUED = new RegExp(`^(${Object.keys(DIGIT_WORDS).join('|')})(puluh|belas|ratus|ribu)$`);
+
+function numberTokens(t: string): string[] {
+  return t
+    .replace(/-/g, ' ')
+    .split(' ')
+    .filter((w) => w !== '' && w !== 'and' && w !== 'dan')
+    .flatMap((w) => {
+      const g = GLUED.exec(w);
+      return g ? [g[1]!, g[2]!] : [w];
+    });
+}
+
+/**
+ * A whole number written in Indonesian or English words, up to 999 999 ("dua puluh lima" = 25,
+ * "seratus dua belas" = 112, "twenty five" = 25). Null unless every word is part of the number
+ * and the words are in a valid order ("lima dua", "puluh dua" are not numbers).
+ */
+export function parseNumberWords(text: string): number | null {
+  const words = numberTokens(normalizeAnswer(text));
+  if (words.length === 0 || words.length > 12) return null;
+  let total = 0; // thousands already closed
+  let group = 0; // below a thousand
+  let unit: number | null = null; // a digit word waiting for its multiplier (or the end)
+  let room = 1000; // the largest part the group may still take: hundreds, then tens, then units
+  let thousands = false;
+  for (const w of words) {
+    const nw = Object.hasOwn(NUMBER_WORDS, w) ? NUMBER_WORDS[w] : undefined;
+    if (!nw) return null;
+    if ('digit' in nw) {
+      if (unit !== null || room < 1) return null;
+      unit = nw.digit;
+    } else if ('teen' in nw) {
+      if (unit !== null || room < 10) return null;
+      group += nw.teen;
+      room = 0;
+    } else if ('tens' in nw) {
+      if (unit !== null || room < 10) return null;
+      group += nw.tens;
+      room = 1;
+    } else if ('se' in nw) {
+      if (unit !== null) return null;
+      if (nw.se === 1000) {
+        if (thousands || group !== 0) return null;
+        total = 1000;
+        thousands = true;
+        room = 1000;
+      } else {
+        if (room < 100) return null;
+        group += 100;
+        room = 10;
+      }
+    } else if (nw.mult === 'belas') {
+      if (unit === null || unit === 0 || room < 10) return null;
+      group += 10 + unit;
+      unit = null;
+      room = 0;
+    } else if (nw.mult === 1000) {
+      const part = group + (unit ?? 0);
+      if (thousands || part === 0) return null;
+      total = part * 1000;
+      thousands = true;
+      group = 0;
+      unit = null;
+      room = 1000;
+    } else {
+      if (unit === null || unit === 0 || room < nw.mult) return null;
+      group += unit * nw.mult;
+      unit = null;
+      room = nw.mult === 100 ? 10 : 1;
+    }
+  }
+  if (unit !== null) {
+    if (room < 1 && group !== 0) return null;
+    group += unit;
+  }
+  return total + group;
+}
+
+// "may" is left out: in English it is more often a question ("may I...") than a month.
+const MONTH_WORD = (w: string) => w !== 'may' && Object.hasOwn(MONTHS, w);
+
+/**
+ * Does the text look like an attempt at the value a step asks for, even if it could not be read?
+ * Digits, or (integer) number words, or (date) a month name. Such a text gets the step's hint,
+ * never a guess of the understander.
+ */
+export function looksLikeValue(input: FlowInput, text: string): boolean {
+  const t = normalizeAnswer(text);
+  if (/\d/.test(t)) return true;
+  const words = t.split(' ').filter((w) => w !== '');
+  if (input.type === 'integer') {
+    const numeric = numberTokens(t).filter((w) => Object.hasOwn(NUMBER_WORDS, w)).length;
+    return numeric > 0 && numeric * 2 >= words.length;
+  }
+  if (input.type === 'date') return words.some(MONTH_WORD);
+  return false;
 }
 
 const MONTHS: Record<string, number> = {

@@ -108,7 +108,7 @@ export class Runtime {
         lang = session.lang;
       } else if (loaded.status === 'reset') {
         logger.warn({ chat: key, reason: loaded.reason }, 'session reset');
-        prefix.push({ text: engine.t(lang, 'common.sessionReset') });
+        prefix.push({ text: engine.t(lang, 'common.sessionReset'), lang });
       }
       const now = this.now();
       let res = step(engine, session, inbound, now);
@@ -149,12 +149,12 @@ export class Runtime {
       if (err instanceof StoreUnavailableError) {
         outcome = 'unavailable';
         logger.warn({ chat: key, err: { message: err.message, cause: String((err.cause as Error)?.message ?? '') } }, 'session store unavailable');
-        return [{ text: engine.t(lang, 'common.unavailable') }];
+        return [{ text: engine.t(lang, 'common.unavailable'), lang }];
       }
       outcome = 'error';
       logger.error({ chat: key, channel: inbound.channel, event: inbound.event.type, err }, 'message handling failed');
       if (claim) await store.release(claim).catch(() => undefined);
-      return [{ text: engine.t(lang, 'common.error') }];
+      return [{ text: engine.t(lang, 'common.error'), lang }];
     } finally {
       const ms = performance.now() - started;
       // Never the message itself: what was said may be personal data. (The level check spares

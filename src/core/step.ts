@@ -2,11 +2,13 @@
 // the same arguments always give the same result. Almost every behaviour test lives on top of it.
 import { AGENT_FLOW, MENU_FLOW, type Command, type Engine, type Say } from './engine.ts';
 import type { Flow, FlowStep, Target } from './flow-schema.ts';
-import { normalizeAnswer, parseInput, parseYesNo, matchOption, type OptionCandidate } from './inputs.ts';
+import { looksLikeValue, normalizeAnswer, parseInput, parseYesNo, matchOption, type OptionCandidate } from './inputs.ts';
 import { cloneSession } from './session-clone.ts';
 import {
   HISTORY_LIMIT,
   LANGS,
+  PERSONAL_TTL_MS,
+  RETURN_LIMIT,
   SEEN_LIMIT,
   SESSION_VERSION,
   type Choice,
@@ -41,14 +43,42 @@ export function step(engine: Engine, prev: Session | null, input: Inbound, now: 
   if (prev && input.messageId && prev.seen.includes(input.messageId)) {
     return { session: prev, replies: [], effects: [], duplicate: true };
   }
+  if (input.event.type === 'effect') {
+    // The result of an effect belongs to the action waiting for it. One that arrives anywhere else
+    // (late, after the user moved on; a push for a hand-off that is over) is dropped silently:
+    // nothing said, nothing changed, and no greeting for a chat that has no session.
+    const base = prev ?? newSession(engine, now);
+    if (!engine.flows.get(base.at.flow)?.steps[base.at.step]?.action) return { session: base, replies: [], effects: [] };
+  }
   const turn = new Turn(engine, prev ?? newSession(engine, now), now);
+  // Personal data is kept no longer than the step that needs it: after a pause the user has
+  // left that step in all but name, so its personal answers go before anything else happens.
+  if (prev && now - prev.ts > PERSONAL_TTL_MS) turn.dropPersonal();
   if (input.messageId) turn.s.seen = [...turn.s.seen, input.messageId].slice(-SEEN_LIMIT);
-  if (!prev && input.event.type !== 'start') {
+  if (!prev && input.event.type !== 'start' && input.event.type !== 'effect') {
     // A first message that is not /start still deserves a greeting before it is handled.
     turn.say({ key: 'common.welcome' });
   }
   turn.handle(input.event);
   return turn.result();
+}
+
+const personalCache = new WeakMap<Engine, ReadonlySet<string>>();
+
+/** The answer names of every step marked `personal`, in any flow. */
+export function personalAnswers(engine: Engine): ReadonlySet<string> {
+  let names = personalCache.get(engine);
+  if (!names) {
+    const set = new Set<string>();
+    for (const flow of engine.flows.values()) for (const st of Object.values(flow.steps)) if (st.personal && st.save) set.add(st.save);
+    names = set;
+    personalCache.set(engine, names);
+  }
+  return names;
+}
+
+function samePlace(a: Place | undefined, b: Place | undefined): boolean {
+  return !!a && !!b && a.flow === b.flow && a.step === b.step;
 }
 
 function mustFlow(engine: Engine, id: string): Flow {
@@ -76,6 +106,11 @@ class Turn {
     return { session: this.s, replies: this.replies, effects: this.effects };
   }
 
+  /** Forget the answers of every `personal` step (see step()). */
+  dropPersonal(): void {
+    for (const name of personalAnswers(this.e)) delete this.s.answers[name];
+  }
+
   // ---- what happened ------------------------------------------------------------------------
 
   handle(ev: InboundEvent): void {
@@ -87,12 +122,13 @@ class Turn {
       case 'choice':
         return this.choice(ev.ask, ev.id);
       case 'media':
-        this.say({ key: 'common.media' });
-        return this.reask();
       case 'contact':
       case 'effect':
+        // An action waiting on this step (a hand-off relaying to staff, a lookup waiting for a
+        // contact, the effect it asked for) gets the event itself.
         if (this.step().action) return this.runAction(this.s.at, ev);
-        if (ev.type === 'contact') this.say({ key: 'common.media' });
+        if (ev.type === 'effect') return; // not reached: step() drops stray effects first
+        this.say({ key: 'common.media' });
         return this.reask();
     }
   }
@@ -124,7 +160,11 @@ class Turn {
     const parsed = parseInput(st.input, raw, new Date(this.now), this.optionsOf(st));
     if (parsed.ok) return this.answer(st, parsed.value, parsed.optionId);
     // Not an answer to the question: maybe a question of its own ("kapan gelombang dibuka?").
-    if (this.understand(raw)) return;
+    // Where a value is asked (a number, a date, a NIK), a failed attempt at it ("25,5", "dua
+    // lima", "17 agustus") is not handed to the understander, and anything else leaves the
+    // question only on a confident match; otherwise the hint asks again.
+    const valueStep = st.input.type === 'integer' || st.input.type === 'date' || st.input.type === 'nik';
+    if (!(valueStep && looksLikeValue(st.input, raw)) && this.understand(raw, valueStep)) return;
     this.invalid(st, parsed.reason);
   }
 
@@ -159,7 +199,7 @@ class Turn {
         const flow = mustFlow(this.e, this.s.at.flow);
         this.s.answers = {};
         this.s.hist = [];
-        this.s.ret = undefined;
+        this.clearReturns();
         this.say({ key: 'common.restarted' });
         return this.enter({ flow: flow.id, step: flow.start });
       }
@@ -235,7 +275,7 @@ class Turn {
       this.effects.push({ type: 'deleteUserData' });
       this.s.answers = {};
       this.s.hist = [];
-      this.s.ret = undefined;
+      this.clearReturns();
       this.say({ key: 'common.deleted' });
       return;
     }
@@ -251,14 +291,17 @@ class Turn {
 
   // ---- understanding free text --------------------------------------------------------------
 
-  /** Returns true when the text was understood as something other than an answer. */
-  private understand(raw: string): boolean {
+  /**
+   * Returns true when the text was understood as something other than an answer. `confidentOnly`:
+   * no "Maksud Anda ...?" guesses, only a confident match counts.
+   */
+  private understand(raw: string, confidentOnly = false): boolean {
     const u = this.e.nlu.understand(raw, this.s.lang);
     if (u.kind === 'match' && this.e.routes.intents[u.intent]) {
       this.runIntent(u.intent);
       return true;
     }
-    if (u.kind === 'unsure') {
+    if (u.kind === 'unsure' && !confidentOnly) {
       const options = u.candidates.filter((c) => this.e.routes.intents[c]).slice(0, 3);
       if (options.length === 0) return false;
       this.s.pending = { kind: 'clarify', options };
@@ -316,10 +359,12 @@ class Turn {
       return this.enter({ flow: MENU_FLOW, step: mustFlow(this.e, MENU_FLOW).start });
     }
     if (target === '$return') {
-      const ret = this.s.ret;
-      this.s.ret = undefined;
+      const ret = this.popReturn();
       if (!ret) return this.go('$menu');
-      this.s.hist = [];
+      // "kembali" at the place returned to goes where it went before the detour.
+      let at = this.s.hist.length - 1;
+      while (at >= 0 && !samePlace(this.s.hist[at], ret)) at--;
+      this.s.hist = at >= 0 ? this.s.hist.slice(0, at) : [];
       return this.enter(ret);
     }
     if (typeof target === 'string') {
@@ -328,8 +373,14 @@ class Turn {
     }
     const flow = mustFlow(this.e, target.flow);
     if (target.detour) {
-      if (!this.s.ret && this.s.at.flow !== MENU_FLOW && this.s.at.flow !== target.flow) this.s.ret = { ...this.s.at };
-      this.s.hist = [];
+      // A detour (into another flow or a step of this one) remembers where it started, so
+      // `$return` comes back to that exact step; "kembali" in the detour goes back to it too.
+      const here = from ?? this.s.at;
+      const dest = { flow: flow.id, step: target.step ?? flow.start };
+      if (here.flow !== MENU_FLOW && !samePlace(here, dest) && this.canReturnTo(here)) {
+        this.pushHist(here);
+        this.pushReturn(here, dest);
+      }
     } else if (target.flow !== this.s.at.flow) {
       this.leaveFlow();
     } else if (from) this.pushHist(from);
@@ -340,7 +391,49 @@ class Turn {
   private leaveFlow(): void {
     this.s.answers = {};
     this.s.hist = [];
+    this.clearReturns();
+  }
+
+  // ---- the return stack of detours: `ret` is its top, `rets` the points beneath (oldest first) ----
+
+  /** A place worth coming back to: one that asks something or runs an action (not a mere `say`). */
+  private canReturnTo(p: Place): boolean {
+    const st = this.e.flows.get(p.flow)?.steps[p.step];
+    return !!st && (!!st.ask || !!st.action);
+  }
+
+  /** Remember `p` as the place to come back to from a detour to `dest`. */
+  private pushReturn(p: Place, dest: Place): void {
+    const stack = [...(this.s.rets ?? []), ...(this.s.ret ? [this.s.ret] : [])];
+    // A detour to a place that is already waiting to be returned to is that return: the points
+    // stacked above it go, and so a user going round between two fixes never piles them up.
+    const waiting = stack.findIndex((x) => samePlace(x, dest));
+    if (waiting >= 0) {
+      this.s.ret = stack[waiting - 1];
+      this.s.rets = waiting > 1 ? stack.slice(0, waiting - 1) : undefined;
+      return;
+    }
+    // Already a return point lower down: what was stacked above it is dropped.
+    const seen = stack.findIndex((x) => samePlace(x, p));
+    const next = seen >= 0 ? stack.slice(0, seen) : stack;
+    next.push({ flow: p.flow, step: p.step });
+    // Full: keep the first return point (where the conversation came from) and the latest ones.
+    const bounded = next.length > RETURN_LIMIT ? [next[0]!, ...next.slice(-(RETURN_LIMIT - 1))] : next;
+    this.s.ret = bounded.pop();
+    this.s.rets = bounded.length ? bounded : undefined;
+  }
+
+  private popReturn(): Place | undefined {
+    const top = this.s.ret;
+    const rest = this.s.rets ? [...this.s.rets] : [];
+    this.s.ret = rest.pop();
+    this.s.rets = rest.length ? rest : undefined;
+    return top;
+  }
+
+  private clearReturns(): void {
     this.s.ret = undefined;
+    this.s.rets = undefined;
   }
 
   private pushHist(p: Place): void {
@@ -356,6 +449,8 @@ class Turn {
       this.say({ key: 'common.noBack' });
       return this.reask();
     }
+    // Back out of a detour to where it started: the detour is over.
+    if (samePlace(prev, this.s.ret)) this.popReturn();
     const st = mustFlow(this.e, prev.flow).steps[prev.step];
     const kept = st?.save !== undefined ? this.s.answers[st.save] : undefined;
     if (kept !== undefined && !st?.personal) this.say({ key: 'common.previousAnswer', params: { answer: this.display(st!, kept) } });
@@ -466,11 +561,11 @@ class Turn {
 
   say(sy: Say): void {
     const text = 'text' in sy ? sy.text : this.t(sy.key, sy.params);
-    this.replies.push({ text });
+    this.replies.push({ text, lang: this.s.lang });
   }
 
   private emit(text: string, choices?: Choice[], requestContact?: boolean): void {
-    const r: Reply = { text, ask: this.s.ask };
+    const r: Reply = { text, ask: this.s.ask, lang: this.s.lang };
     if (choices && choices.length) r.choices = choices;
     if (requestContact) r.requestContact = true;
     this.replies.push(r);

@@ -52,6 +52,12 @@ export const ReplySchema = z.object({
   ask: z.number().int().optional(),
   /** Ask the channel to offer a "share my phone number" control (Telegram). */
   requestContact: z.boolean().optional(),
+  /**
+   * The language the text is in (the session's language when step said it). Channels use it for
+   * what they add themselves ("Balas 1, 2 atau 3" / "Reply 1, 2 or 3", button labels), so they
+   * never need the session. Unset on texts a channel makes up itself.
+   */
+  lang: LangSchema.optional(),
 });
 export type Reply = z.infer<typeof ReplySchema>;
 
@@ -74,6 +80,10 @@ export type Pending = z.infer<typeof PendingSchema>;
 export const SESSION_VERSION = 1;
 export const HISTORY_LIMIT = 12;
 export const SEEN_LIMIT = 8;
+/** Return points kept at most (nested detours): `ret` plus up to RETURN_LIMIT - 1 in `rets`. */
+export const RETURN_LIMIT = 4;
+/** Answers of `personal` steps are dropped when a session comes back after this long without activity. */
+export const PERSONAL_TTL_MS = 15 * 60_000;
 
 export const SessionSchema = z.object({
   v: z.literal(SESSION_VERSION),
@@ -84,8 +94,13 @@ export const SessionSchema = z.object({
   answers: z.record(z.string(), AnswerSchema),
   /** Earlier asks in this flow, for "kembali". Bounded so a long session never grows. */
   hist: z.array(PlaceSchema).max(HISTORY_LIMIT),
-  /** Where to go back to after a detour (a question asked mid-flow, a jump to a problem). */
+  /**
+   * The return stack of detours (a jump to a problem fix, to a person...), where `$return` goes.
+   * `ret` is its top: the place the innermost detour started from (the helpdesk reads it as "where
+   * the user was"). `rets` holds the return points beneath it, oldest first. Bounded: see RETURN_LIMIT.
+   */
   ret: PlaceSchema.optional(),
+  rets: z.array(PlaceSchema).max(RETURN_LIMIT - 1).optional(),
   pending: PendingSchema.optional(),
   /** Counter of questions asked; buttons carry it so an old button cannot answer a new question. */
   ask: z.number().int().nonnegative(),

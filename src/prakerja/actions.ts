@@ -6,6 +6,7 @@
 //   policyText          any flow: says the text `<flow>.<step>.text` with the policy's numbers
 //                       (amounts, days, deadlines) filled in, then goes to the step's `next`.
 //   status*             flows/status.yaml: the personal status lookup (src/prakerja/status/).
+//   helpdeskHandoff     flows/agent.yaml: the hand-off to a person (src/helpdesk/actions.ts).
 //
 // Texts said by actions are not seen by the loader's cross-checks; test/eligibility.test.ts
 // checks every key these actions can say exists in every locale.
@@ -15,6 +16,7 @@ import type { Lang } from '../core/types.ts';
 import { ELIGIBILITY_ANSWERS, RULE_ORDER, decideEligibility, inputFromAnswers, type EligibilityInput, type Verdict } from './eligibility.ts';
 import { loadPolicy, type Policy } from './policy.ts';
 import { statusActions } from './status/actions.ts';
+import { helpdeskActions } from '../helpdesk/actions.ts';
 
 export interface ActionsOptions {
   policyFile: string;
@@ -27,6 +29,7 @@ export function createActions(opts: ActionsOptions): Record<string, Action> {
     courseAdvice: (ctx) => courseAdviceAction(ctx, policy),
     policyText: (ctx) => ({ say: [{ key: `${ctx.session.at.flow}.${ctx.session.at.step}.text`, params: policyParams(policy, ctx.lang) }] }),
     ...statusActions(),
+    ...helpdeskActions(),
   };
 }
 

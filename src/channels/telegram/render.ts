@@ -5,13 +5,15 @@
 // can break the markup; then *x* becomes <b>x</b>. Each message also keeps a plain version, which
 // the channel sends without parse_mode should Telegram refuse the HTML anyway.
 import type { InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'grammy/types';
-import type { Reply } from '../../core/types.ts';
+import type { Lang, Reply } from '../../core/types.ts';
 import { encodeCallback } from './callback-data.ts';
 
 /** Telegram's limit for one message's text (after entity parsing), in UTF-16 code units. */
 export const TEXT_LIMIT = 4096;
 
-/** The label of the "share my phone number" button (the Reply carries no language). */
+/** The label of the "share my phone number" button in the reply's language (`Reply.lang`). */
+export const CONTACT_LABELS: Readonly<Record<Lang, string>> = { id: '📱 Kirim nomor saya', en: '📱 Share my number' };
+/** The label for a reply that does not say its language: both. */
 export const DEFAULT_CONTACT_LABEL = '📱 Kirim nomor saya / Share my number';
 
 export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove;
@@ -62,7 +64,7 @@ function keyboardOf(reply: Reply, opts: RenderOptions): ReplyMarkup | undefined 
   if (reply.requestContact) {
     // One message can carry one keyboard: the contact button, then any choices as plain buttons
     // (pressing one types its label, which the engine matches like a typed answer).
-    const rows: KeyboardButton[][] = [[{ text: opts.contactLabel ?? DEFAULT_CONTACT_LABEL, request_contact: true }]];
+    const rows: KeyboardButton[][] = [[{ text: opts.contactLabel ?? (reply.lang ? CONTACT_LABELS[reply.lang] : DEFAULT_CONTACT_LABEL), request_contact: true }]];
     for (const c of choices) rows.push([{ text: buttonText(c.label, c.id) }]);
     return { keyboard: rows, one_time_keyboard: true, resize_keyboard: true };
   }

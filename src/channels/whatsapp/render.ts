@@ -10,6 +10,7 @@ import type { Choice, Lang, Reply } from '../../core/types.ts';
 export const MAX_MESSAGE_LENGTH = 3500;
 
 export interface RenderOptions {
+  /** The language of the channel's own words (the "Balas ..." line) when the reply carries none (`Reply.lang`). */
   lang: Lang;
   /** Split texts longer than this (characters). */
   maxLength?: number;
@@ -61,7 +62,7 @@ export function renderReply(reply: Reply, opts: RenderOptions): string[] {
   const body = protectUserText(reply.text, opts.userText).trim();
   const choices = choicesOf(reply, opts.contactOption);
   if (choices.length === 0) return splitText(body, max);
-  const tail = `${numberedList(choices)}\n\n${replyHint(choices.length, opts.lang)}`;
+  const tail = `${numberedList(choices)}\n\n${replyHint(choices.length, reply.lang ?? opts.lang)}`;
   // The list and its hint stay together, after the text, in the last message.
   const parts = splitText(body, max);
   const last = parts[parts.length - 1];
