@@ -152,7 +152,7 @@ describe('helpdesk hand-off, user side (console path)', () => {
     await w.say('a', 'petugas');
     await w.say('a', 'kartu saya hilang');
     await w.say('b', '/start');
-    expect(texts(await w.say('b', '5'))).toMatch(/satu kalimat/); // "Bicara dengan petugas" is option 5
+    expect(texts(await w.say('b', '6'))).toMatch(/satu kalimat/); // "Bicara dengan petugas" is option 6, the last
     expect(texts(await w.say('b', 'tidak bisa login'))).toContain('antrean nomor 2');
     await w.helpdesk.claim('1', BUDI);
     await w.helpdesk.idle();
