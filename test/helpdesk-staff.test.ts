@@ -8,7 +8,6 @@
 // bot.api to the same fake server. The fake server lacks the forum and membership methods; they are
 // added here (createForumTopic, editForumTopic, closeForumTopic, reopenForumTopic, getChatMember,
 // editMessageText).
-import { readFileSync } from 'node:fs';
 import { Bot, type Context, type Middleware } from 'grammy';
 import type { Update } from 'grammy/types';
 import { Redis } from 'ioredis';
