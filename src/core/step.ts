@@ -141,8 +141,11 @@ class Turn {
   }
 
   private text(raw: string): void {
-    const cmd = this.e.commands.get(commandKey(raw));
-    if (cmd) return this.command(cmd);
+    const key = commandKey(raw);
+    const cmd = this.e.commands.get(key);
+    // A command word that is also, word for word, an option of the question ("indonesia" where
+    // the question is "Indonesia or abroad?") answers the question; "/id" is always the command.
+    if (cmd && (raw.trim().startsWith('/') || !this.isOptionName(key))) return this.command(cmd);
     const p = this.s.pending;
     if (p) {
       const picked = matchOption(raw, this.pendingOptions());
@@ -530,6 +533,14 @@ class Turn {
         { id: 'no', label: this.t('common.no') },
       ];
     this.emit(this.t(st.ask!), choices);
+  }
+
+  /** The current question is a choice with an option named exactly `key` (normalized as commands are). */
+  private isOptionName(key: string): boolean {
+    if (this.s.pending) return false;
+    const st = this.step();
+    if (st.action || st.input?.type !== 'choice') return false;
+    return this.optionsOf(st).some((o) => o.names.some((n) => commandKey(n) === key));
   }
 
   private optionsOf(st: FlowStep): OptionCandidate[] {
