@@ -150,7 +150,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     send: (to, text) => client.sendMessage(to, text, { linkPreview: false }),
   });
 
-  // The language of each chat, learned from what the engine says (see langOfReplies).
+  // The language of each chat, from the engine's replies (see langOfReplies).
   const langs = new Map<string, Lang>();
   const apologized = new Map<string, number>();
   const callTexts = new Map<string, number>();
@@ -158,16 +158,6 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
   const addresses = new Map<string, { to: string; at: number }>();
   // Chats that were offered "use this WhatsApp number", with the options of that list.
   const awaitingContact = new Map<string, { options: OptionCandidate[]; at: number }>();
-  const languageSet = new Map<string, Lang>();
-  if (engineT) {
-    for (const l of LANGS) {
-      try {
-        languageSet.set(engineT(l, 'common.languageSet'), l);
-      } catch {
-        // an engine without that text: languages are then learned only from Reply.lang
-      }
-    }
-  }
 
   const pending = new Set<Promise<void>>();
   let ready = false;
@@ -303,19 +293,12 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
   }
 
   /**
-   * The language each reply is in. The Reply type does not carry it (yet): a `lang` field on a
-   * reply is used when present; otherwise the chat's language is learned from the engine's
-   * "language set" confirmation, and the configured default is used until then.
+   * The language each reply is in (the engine sets `lang` on its replies); the last one is
+   * remembered for the chat's own texts (a call, a backlog apology) until it writes again.
    */
   function langOfReplies(chat: string, replies: readonly Reply[]): Lang[] {
     let lang = langs.get(chat) ?? defaultLang;
-    const out = replies.map((r) => {
-      const declared = (r as Reply & { lang?: unknown }).lang;
-      const learned = languageSet.get(r.text);
-      if (typeof declared === 'string' && (LANGS as readonly string[]).includes(declared)) lang = declared as Lang;
-      else if (learned) lang = learned;
-      return lang;
-    });
+    const out = replies.map((r) => (lang = r.lang ?? lang));
     if (langs.has(chat) || lang !== defaultLang) remember(langs, chat, lang);
     return out;
   }
