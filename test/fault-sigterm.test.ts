@@ -10,11 +10,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeBotApi } from './support/fake-bot-api.ts';
-import { startRedis, type RedisServer } from './support/redis-server.ts';
+import { freePort, startRedis, type RedisServer } from './support/redis-server.ts';
 
 const SECRET = 'sigterm-test-secret';
 const WEBHOOK_PATH = '/telegram/hook';
@@ -24,17 +23,6 @@ const LATE = 4;
 const EXIT_WITHIN_MS = 15_000;
 
 const MAIN = 'src/main.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A proxy in front of the fake Bot API that holds every sendMessage for SEND_DELAY_MS. */
 async function slowProxy(target: string): Promise<{ url: string; sends: () => number; close: () => Promise<void> }> {

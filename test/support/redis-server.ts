@@ -101,7 +101,8 @@ function dismissWatchdog(watchdog: ChildProcess): void {
 
 // ---------------------------------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
+/** A free loopback port (never 6379: the machine's own Redis is not ours to touch). */
+export async function freePort(): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
       const srv = createServer();
