@@ -3,7 +3,7 @@
 // stand-in runtime where a test needs a particular reply or a failure.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMMAND_MENUS } from '../src/channels/telegram/commands.ts';
-import type { TelegramRuntime } from '../src/channels/telegram/channel.ts';
+import { postsMessage, type TelegramRuntime } from '../src/channels/telegram/channel.ts';
 import { stripBold, toHtml } from '../src/channels/telegram/render.ts';
 import { step } from '../src/core/step.ts';
 import type { Inbound, Reply } from '../src/core/types.ts';
@@ -84,6 +84,20 @@ describe('telegram: polling', () => {
     await vi.waitFor(() => expect(fatal).toHaveLength(1));
     expect(fatal[0]!.message).toMatch(/409/);
     expect(k.log.entries().filter((e) => e.msg === 'telegram polling stopped')).toHaveLength(1);
+  });
+
+  it('throttles messages only: a staff group card can be edited again and again without waiting for the group limit', async () => {
+    const k = await kit(); // the default throttler: 20 messages a minute to a group
+    const group = -1001234567890;
+    const sent = await k.channel.bot.api.sendMessage(group, 'Tiket #1');
+    // 25 edits in a row: counted as messages, the 21st would wait a minute (past this test's timeout).
+    for (let i = 0; i < 25; i++) {
+      const keyboard = { inline_keyboard: [[{ text: `Ambil (${i})`, callback_data: 'hd:claim:1' }]] };
+      await k.channel.bot.api.editMessageReplyMarkup(group, sent.message_id, { reply_markup: keyboard });
+    }
+    expect(k.fake.callsOf('editMessageReplyMarkup')).toHaveLength(25);
+    expect(postsMessage('sendMessage') && postsMessage('copyMessage')).toBe(true);
+    expect(postsMessage('editMessageText') || postsMessage('sendChatAction') || postsMessage('createForumTopic')).toBe(false);
   });
 
   it('sends replies outside a turn with send(), and reports a blocked chat', async () => {

@@ -121,6 +121,20 @@ export const DEFAULT_THROTTLE: APIThrottlerOptions = {
   out: { maxConcurrent: 1, reservoir: 4, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 1000, reservoirIncreaseMaximum: 4 },
 };
 
+/** Methods that post a message: the ones Telegram's per-chat and per-group limits are about. */
+export function postsMessage(method: string): boolean {
+  return (method.startsWith('send') && method !== 'sendChatAction') || method === 'copyMessage' || method === 'forwardMessage';
+}
+
+/**
+ * The throttler counts every call that names a chat. Editing a card, answering a button, checking
+ * a staff member or opening a forum topic are not messages: counted, they would use up the staff
+ * group's 20 messages a minute in two tickets, and make every button press wait a second.
+ */
+function onlyMessages(throttler: Transformer): Transformer {
+  return (prev, method, payload, signal) => (postsMessage(method) ? throttler(prev, method, payload, signal) : prev(method, payload, signal));
+}
+
 /** A reply delayed by a minute is still worth sending; much longer, and the user has moved on. */
 export const DEFAULT_RETRY: Partial<AutoRetryOptions> = { maxDelaySeconds: 60, maxRetryAttempts: 5 };
 
@@ -161,7 +175,7 @@ class TelegramChannelImpl implements TelegramChannel {
     // Transformers: the last installed runs first. Throttler outermost, so a retry keeps its slot.
     this.bot.api.config.use(this.pollingErrorLogger());
     this.bot.api.config.use(autoRetry({ ...DEFAULT_RETRY, ...o.retry }));
-    if (o.throttle !== false) this.bot.api.config.use(apiThrottler(o.throttle ?? DEFAULT_THROTTLE));
+    if (o.throttle !== false) this.bot.api.config.use(onlyMessages(apiThrottler(o.throttle ?? DEFAULT_THROTTLE)));
 
     this.bot.use((ctx, next) => this.track(ctx, next));
     this.bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
