@@ -29,60 +29,13 @@ import { ConsoleDriver } from './support/drivers/console.ts';
 import { FAST_THROTTLE, startTelegram } from './support/drivers/telegram.ts';
 import { TEST_ID_SECRET, WhatsAppDriver } from './support/drivers/whatsapp.ts';
 import { FakeBotApi, inlineButtons, type FakeChat, type FakeUser, type SentMessage } from './support/fake-bot-api.ts';
+import { addForumMethods, type Topic } from './support/fake-forum.ts';
 import { coreRoutesMediaToActions, hours, helpdeskEngine, makeHelpdesk } from './helpdesk-kit.ts';
 
 const GROUP: FakeChat = { id: -1001234567890, type: 'supergroup', title: 'Helpdesk Pandu', is_forum: true };
 /** Throttling without Telegram's one-message-a-second pacing in groups, so the suite stays fast. */
 const THROTTLE = { ...FAST_THROTTLE, group: { maxConcurrent: 1 } };
 
-// ---- the fake Bot API's missing methods -------------------------------------------------------------
-
-interface Topic {
-  id: number;
-  name: string;
-  closed: boolean;
-}
-
-function addForumMethods(fake: FakeBotApi, members: Set<number>): Map<number, Topic> {
-  const methods = (fake as unknown as { methods: Record<string, (p: Record<string, any>) => unknown> }).methods;
-  const topics = new Map<number, Topic>();
-  let next = 100;
-  methods.createForumTopic = (p) => {
-    const t = { id: next++, name: String(p.name), closed: false };
-    topics.set(t.id, t);
-    return { message_thread_id: t.id, name: t.name, icon_color: 0x6fb9f0 };
-  };
-  methods.editForumTopic = (p) => {
-    const t = topics.get(Number(p.message_thread_id));
-    if (t && p.name) t.name = String(p.name);
-    return true;
-  };
-  methods.closeForumTopic = (p) => {
-    const t = topics.get(Number(p.message_thread_id));
-    if (t) t.closed = true;
-    return true;
-  };
-  methods.reopenForumTopic = (p) => {
-    const t = topics.get(Number(p.message_thread_id));
-    if (t) t.closed = false;
-    return true;
-  };
-  methods.getChatMember = (p) => {
-    const id = Number(p.user_id);
-    const user = { id, is_bot: false, first_name: `User${id}` };
-    return members.has(id) ? { status: 'member', user } : { status: 'left', user };
-  };
-  methods.editMessageText = (p) => {
-    const msg = fake.sent.find((m) => m.chatId === Number(p.chat_id) && m.messageId === Number(p.message_id));
-    if (!msg) return true;
-    msg.text = String(p.text);
-    msg.markup = p.reply_markup?.inline_keyboard?.length ? p.reply_markup : undefined;
-    msg.sentMarkup = p.reply_markup;
-    msg.message = { ...msg.message, text: msg.text } as SentMessage['message'];
-    return msg.message;
-  };
-  return topics;
-}
 
 // ---- the world --------------------------------------------------------------------------------------
 
@@ -662,8 +615,8 @@ describe('the staff group routed through the Telegram channel itself', () => {
       await fake.waitForCall('sendMessage', (c) => Number(c.payload.chat_id) === ani.id && /Budi sekarang membantu/.test(String(c.payload.text)), { since: mark });
       // Answered once, with the staff side's text (the channel did not answer it first).
       expect(fake.callsOf('answerCallbackQuery', mark).map((c) => c.payload.text)).toEqual(['Tiket #1 untuk Anda. Balas pengguna di topiknya.']);
-      // The ticket's topic exists once the card says who took it (the claim answers first).
-      await fake.waitForCall('editMessageText', (c) => /Diambil oleh Budi/.test(String(c.payload.text)), { since: mark });
+      // The ticket's topic is known once its transcript is posted in it (the claim answers first).
+      await fake.waitForCall('sendMessage', (c) => c.payload.message_thread_id !== undefined && /^Tiket #1 ·/.test(String(c.payload.text)), { since: mark });
       const topic = (await helpdesk.tickets.get('1'))!.topicId!;
       fake.enqueue(fake.build.text(budi, 'Halo Ani', { chat: GROUP, threadId: topic }));
       await fake.waitForCall('sendMessage', (c) => Number(c.payload.chat_id) === ani.id && /Halo Ani/.test(String(c.payload.text)), { since: mark });

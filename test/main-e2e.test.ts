@@ -33,11 +33,10 @@
 // of it the pacing Pandu itself applies to Telegram (after a burst of 4, about one call a second
 // per private chat; one call a second in the staff group), which no variable turns off.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBotApi, inlineButtons, type FakeChat, type FakeUser, type SentMessage } from './support/fake-bot-api.ts';
-import { startRedis, type RedisServer } from './support/redis-server.ts';
+import { addForumMethods, type Topic } from './support/fake-forum.ts';
+import { freePort, startRedis, type RedisServer } from './support/redis-server.ts';
 
 const MAIN = 'src/main.ts';
 const GROUP: FakeChat = { id: -1001234567890, type: 'supergroup', title: 'Helpdesk Pandu', is_forum: true };
@@ -57,17 +56,6 @@ const TEST_MS = 120_000;
 
 // ---- helpers -----------------------------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, context = () => ''): Promise<T> {
   const until = Date.now() + WAIT_MS;
   for (;;) {
@@ -78,51 +66,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false | Pro
   }
 }
 
-/** The forum and membership methods the shared fake does not have (as test/helpdesk-staff.test.ts adds them). */
-interface Topic {
-  id: number;
-  name: string;
-  closed: boolean;
-}
-function addForumMethods(fake: FakeBotApi, members: Set<number>): Map<number, Topic> {
-  const methods = (fake as unknown as { methods: Record<string, (p: Record<string, any>) => unknown> }).methods;
-  const topics = new Map<number, Topic>();
-  let next = 100;
-  methods.createForumTopic = (p) => {
-    const t = { id: next++, name: String(p.name), closed: false };
-    topics.set(t.id, t);
-    return { message_thread_id: t.id, name: t.name, icon_color: 0x6fb9f0 };
-  };
-  methods.editForumTopic = (p) => {
-    const t = topics.get(Number(p.message_thread_id));
-    if (t && p.name) t.name = String(p.name);
-    return true;
-  };
-  methods.closeForumTopic = (p) => {
-    const t = topics.get(Number(p.message_thread_id));
-    if (t) t.closed = true;
-    return true;
-  };
-  methods.reopenForumTopic = (p) => {
-    const t = topics.get(Number(p.message_thread_id));
-    if (t) t.closed = false;
-    return true;
-  };
-  methods.getChatMember = (p) => {
-    const id = Number(p.user_id);
-    const user = { id, is_bot: false, first_name: `User${id}` };
-    return members.has(id) ? { status: 'member', user } : { status: 'left', user };
-  };
-  methods.editMessageText = (p) => {
-    const msg = fake.sent.find((m) => m.chatId === Number(p.chat_id) && m.messageId === Number(p.message_id));
-    if (!msg) return true;
-    msg.text = String(p.text);
-    msg.markup = p.reply_markup?.inline_keyboard?.length ? p.reply_markup : undefined;
-    msg.message = { ...msg.message, text: msg.text } as SentMessage['message'];
-    return msg.message;
-  };
-  return topics;
-}
 
 /** One run of `node --import tsx src/main.ts`, its output kept line by line. */
 class Pandu {
