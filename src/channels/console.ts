@@ -64,10 +64,24 @@ const JsonlLine = z.object({
  */
 export async function runJsonl(runtime: Runtime, input: Readable, output: Writable): Promise<void> {
   const rl = createInterface({ input, crlfDelay: Infinity });
+  // The reader went away (`| head`, a closed pipe): stop reading, quietly, as Unix tools do.
+  let gone = false;
+  const onError = () => {
+    gone = true;
+    rl.close();
+  };
+  output.on('error', onError);
   const write = (o: unknown) =>
-    new Promise<void>((resolve, reject) => output.write(`${JSON.stringify(o)}\n`, (err) => (err ? reject(err) : resolve())));
+    new Promise<void>((resolve) => {
+      if (gone) return resolve();
+      output.write(`${JSON.stringify(o)}\n`, (err) => {
+        if (err) onError();
+        resolve();
+      });
+    });
   let n = 0;
   for await (const line of rl) {
+    if (gone) break;
     n++;
     if (line.trim() === '') continue;
     let parsed: z.infer<typeof JsonlLine>;
@@ -82,4 +96,5 @@ export async function runJsonl(runtime: Runtime, input: Readable, output: Writab
       await write({ user: parsed.user, text: r.text, ...(r.choices ? { choices: r.choices } : {}) });
     }
   }
+  output.off('error', onError);
 }
