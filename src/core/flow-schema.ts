@@ -97,7 +97,15 @@ export const RoutesSchema = z.strictObject({
   intents: z
     .record(
       z.string().regex(/^[a-z][\w.-]*$/),
-      z.union([z.strictObject({ go: TargetSchema, label: I18nKey }), z.strictObject({ answer: I18nKey, label: I18nKey })]),
+      z.union([
+        z.strictObject({ go: TargetSchema, label: I18nKey }),
+        z.strictObject({
+          answer: I18nKey,
+          label: I18nKey,
+          /** Small talk the welcome already answers: a first message that is only this gets the welcome alone. */
+          greeting: z.boolean().optional(),
+        }),
+      ]),
     )
     .default({}),
 });

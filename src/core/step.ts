@@ -58,6 +58,7 @@ export function step(engine: Engine, prev: Session | null, input: Inbound, now: 
   if (!prev && input.event.type !== 'start' && input.event.type !== 'effect') {
     // A first message that is not /start still deserves a greeting before it is handled.
     turn.say({ key: 'common.welcome' });
+    turn.welcomed = true;
   }
   turn.handle(input.event);
   return turn.result();
@@ -92,6 +93,8 @@ class Turn {
   private replies: Reply[] = [];
   private effects: Effect[] = [];
   private hops = 0;
+  /** This turn began with the welcome: an intent marked `greeting` needs no answer of its own. */
+  welcomed = false;
 
   constructor(
     private readonly e: Engine,
@@ -323,6 +326,7 @@ class Turn {
     const route = this.e.routes.intents[intent];
     if (!route) return this.reask();
     if ('answer' in route) {
+      if (route.greeting && this.welcomed) return this.reask(); // "halo" as a first message: the welcome said it
       this.say({ key: route.answer });
       if (this.s.at.flow !== MENU_FLOW) this.say({ key: 'common.backToQuestion' });
       return this.reask();
