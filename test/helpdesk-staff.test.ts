@@ -385,6 +385,29 @@ describe('helpdesk staff side on Telegram (fake Bot API, fake WhatsApp)', () => 
     }
   });
 
+  it('a press that comes before the card\'s id is saved still marks the card as taken', async () => {
+    // The card's message id is saved after Telegram answers the sendMessage; this store never
+    // saves it, as if "Ambil" were pressed in between.
+    class CardIdNotYetSaved extends MemoryTicketStore {
+      override async update(id: string, patch: Parameters<MemoryTicketStore['update']>[1]): Promise<void> {
+        const { cardMessageId: _later, ...rest } = patch;
+        return super.update(id, rest);
+      }
+    }
+    const w = await world({ tickets: new CardIdNotYetSaved() });
+    const budi = staffUser(w.fake, 501, 'Budi');
+    w.members.add(501);
+    await w.tgSay('ani', 'petugas');
+    await w.tgSay('ani', 'mohon dibantu');
+    const card = cardOf(w, '1');
+    const mark = w.fake.calls.length;
+    await w.staffDo(pressAmbil(w, budi, '1'));
+    const edits = w.fake.callsOf('editMessageText', mark);
+    expect(edits.map((c) => Number(c.payload.message_id))).toEqual([card.messageId]);
+    expect(String(edits[0]!.payload.text)).toContain('Diambil oleh Budi');
+    expect(edits[0]!.payload.reply_markup).toEqual({ inline_keyboard: [] }); // the "Ambil" button is gone
+  });
+
   it('a non-member can neither claim nor answer', async () => {
     const w = await world();
     const budi = staffUser(w.fake, 501, 'Budi');

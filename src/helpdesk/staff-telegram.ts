@@ -314,7 +314,10 @@ class TelegramStaffImpl implements TelegramStaff {
     }
     await answer(`Tiket #${id} untuk Anda. Balas pengguna di topiknya.`);
     const topicId = await this.ensureTopic(r.ticket, staff);
-    const t = { ...r.ticket, ...(topicId !== undefined ? { topicId } : {}) };
+    // The pressed button is on the card: its id is known here even when the claim came before
+    // the card's id was saved (a press within moments of the card appearing).
+    const cardMessageId = r.ticket.cardMessageId ?? cq.message?.message_id;
+    const t = { ...r.ticket, ...(topicId !== undefined ? { topicId } : {}), ...(cardMessageId !== undefined ? { cardMessageId } : {}) };
     const link = topicId !== undefined ? `\n${topicLink(this.o.chatId, topicId)}` : '';
     await this.editCard(t, `${cardText(t, this.tz, this.now())}\n\n🙋 Diambil oleh ${staff.name}.${link}`, false);
   }
