@@ -408,6 +408,33 @@ describe('helpdesk staff side on Telegram (fake Bot API, fake WhatsApp)', () => 
     expect(edits[0]!.payload.reply_markup).toEqual({ inline_keyboard: [] }); // the "Ambil" button is gone
   });
 
+  it('a relay to the topic that fails (Redis trouble) is logged and dropped; the staff side still goes idle', async () => {
+    class FailingReads extends MemoryTicketStore {
+      failing = false;
+      override async get(id: string) {
+        if (this.failing) throw new Error('redis down');
+        return super.get(id);
+      }
+    }
+    const tickets = new FailingReads();
+    const w = await world({ tickets });
+    const budi = staffUser(w.fake, 501, 'Budi');
+    w.members.add(501);
+    await w.tgSay('ani', 'petugas');
+    await w.tgSay('ani', 'mohon dibantu');
+    await w.staffDo(pressAmbil(w, budi, '1'));
+    const t = (await tickets.get('1'))!;
+    tickets.failing = true;
+    // Two lines at once: the second waits behind the first, whose read of the ticket fails.
+    void w.staff.userMessage(t, { at: Date.now(), from: 'user', text: 'satu' });
+    void w.staff.userMessage(t, { at: Date.now(), from: 'user', text: 'dua' });
+    await w.staff.idle();
+    tickets.failing = false;
+    await w.staff.userMessage(t, { at: Date.now(), from: 'user', text: 'tiga' }); // later lines go through again
+    expect(w.groupMessages().map((m) => m.text)).toContain('👤 tiga');
+    expect(w.groupMessages().some((m) => /satu|dua/.test(m.text) && m.text.startsWith('👤'))).toBe(false);
+  });
+
   it('a non-member can neither claim nor answer', async () => {
     const w = await world();
     const budi = staffUser(w.fake, 501, 'Budi');

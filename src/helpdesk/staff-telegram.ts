@@ -171,9 +171,13 @@ class TelegramStaffImpl implements TelegramStaff {
           if (cur?.topicId === undefined) continue; // still waiting: the transcript shows it when taken
           await this.send(cur.topicId, lines.join('\n'));
         }
+      } catch (err) {
+        // The lines are in the ticket's transcript already: staff see them there; none waits here.
+        this.log.warn({ err: errInfo(err), ticket: t.id, dropped: q.lines.length }, 'helpdesk relay to the topic failed');
+        q.lines.length = 0;
       } finally {
         q.running = undefined;
-        if (q.lines.length === 0) this.relays.delete(t.id);
+        this.relays.delete(t.id);
       }
     })();
     return q.running;
@@ -393,10 +397,12 @@ class TelegramStaffImpl implements TelegramStaff {
   }
 
   async idle(): Promise<void> {
-    while (this.relays.size > 0) {
-      await Promise.allSettled([...this.relays.values()].map((q) => q.running));
-      for (const [id, q] of this.relays) if (!q.running && q.lines.length === 0) this.relays.delete(id);
-    }
+    // A relay removes itself when it ends, whatever happened; new ones may start meanwhile.
+    for (let running = this.runningRelays(); running.length > 0; running = this.runningRelays()) await Promise.allSettled(running);
+  }
+
+  private runningRelays(): Promise<void>[] {
+    return [...this.relays.values()].flatMap((q) => (q.running ? [q.running] : []));
   }
 }
 
