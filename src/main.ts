@@ -1,6 +1,7 @@
 // Composition root: read the configuration, build the engine, the store and the runtime, start
 // the channels, the helpdesk, the status lookup and the HTTP server (webhook, /healthz,
 // /metrics), and stop them all gracefully, in order, on SIGTERM/SIGINT.
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -18,12 +19,13 @@ import { createHealth } from './http/health.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, metricsHandler } from './metrics.ts';
-import { createStatusService, StatusStartError, type StatusService } from './prakerja/status/index.ts';
+import { createStatusService, DEMO_STATUS_FILE, StatusStartError, type StatusService } from './prakerja/status/index.ts';
 
 const DAY_MS = 86_400_000;
 /** How long shutdown waits for messages in progress before closing the store anyway. */
 const DRAIN_MS = 10_000;
-const DEMO_STATUS_FILE = './data/status-demo.csv';
+/** WhatsApp's stop waits for answers in progress: a status lookup with its retries takes up to ~10 s. */
+const WHATSAPP_STOP_MS = 15_000;
 
 /** Start-up failures the operator can fix: print the message alone, no stack. */
 class StartError extends Error {}
@@ -101,8 +103,8 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
       throw new StartError(`the status lookup: ${(err as Error).message}`);
     }
     stops.push({ name: 'status lookup', stop: () => status.close() });
-    if (!consoleMode && config.status.provider === 'file' && config.status.file === DEMO_STATUS_FILE) {
-      logger.warn({ file: DEMO_STATUS_FILE }, 'the status lookup answers from the FICTIONAL demo records: set STATUS_PROVIDER (and its data) for real participants');
+    if (!consoleMode && config.status.provider === 'file' && resolve(config.status.file) === resolve(DEMO_STATUS_FILE)) {
+      logger.warn({ file: config.status.file }, 'the status lookup answers from the FICTIONAL demo records: set STATUS_PROVIDER (and its data) for real participants');
     }
 
     // Hand-offs need staff to take them: without a staff group on Telegram no ticket is opened,
@@ -120,6 +122,9 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
         logger,
       });
       metrics.followHelpdesk(helpdesk.stats);
+      // Stopped after messages in progress are drained (pushed before that step): they may open tickets.
+      const hd = helpdesk;
+      stops.push({ name: 'helpdesk', stop: () => hd.stop() });
     } else if (config.helpdesk.chatId !== undefined) {
       logger.warn('HELPDESK_CHAT_ID is set but TELEGRAM_BOT_TOKEN is not: staff work from Telegram, so there is no helpdesk');
     } else {
@@ -177,7 +182,7 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
         },
       });
       telegram = tg;
-      tg.bot.api.config.use(metrics.telegramTransformer());
+      tg.bot.api.config.use(metrics.telegramTransformer(config.helpdesk.chatId));
       if (tg.webhookHandler && tg.webhookPath) http.route('POST', tg.webhookPath, tg.webhookHandler);
       rt.setSender('telegram', async (chatId, replies) => {
         if ((await tg.send(chatId, replies)) === 'blocked') throw new Error('the user blocked the bot');
@@ -201,13 +206,18 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
         maxBacklogAgeSec: config.whatsapp.maxBacklogAgeSec,
         lang: config.defaultLang,
         dataDir: config.whatsapp.dataDir,
-        ...(redis ? { addressBook: new RedisAddressBook(redis, { secret: config.whatsapp.idSecret!, prefix, ttlMs: ADDRESS_TTL_MS }) } : {}),
+        // A staff answer may follow a restart; the address is kept (encrypted) only for that.
+        stopTimeoutMs: WHATSAPP_STOP_MS,
+        ...(redis && helpdesk ? { addressBook: new RedisAddressBook(redis, { secret: config.whatsapp.idSecret!, prefix, ttlMs: ADDRESS_TTL_MS }) } : {}),
       });
       whatsapp = wa;
       rt.setSender('whatsapp', async (chatId, replies) => {
         if (!(await wa.sendTo(chatId, replies))) throw new Error('this WhatsApp chat cannot be reached until its user writes again');
       });
-      metrics.followSends('whatsapp', () => wa.status().sends);
+      metrics.followSends('whatsapp', () => {
+        const s = wa.status().sends;
+        return { sent: s.sent, failed: s.failed + s.expired + s.overflow + s.stopped };
+      });
       health.set('whatsapp', () => wa.healthy());
     }
 
@@ -216,11 +226,7 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
     stops.push({ name: 'http server', stop: () => http.close() });
     logger.info({ host: config.http.host, port }, 'http server listening (/healthz, /metrics)');
 
-    if (helpdesk) {
-      const hd = helpdesk;
-      await hd.start(rt);
-      stops.push({ name: 'helpdesk', stop: () => hd.stop() });
-    }
+    await helpdesk?.start(rt);
     if (telegram) {
       const tg = telegram;
       await tg.start();

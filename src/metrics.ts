@@ -32,6 +32,7 @@ import type { Transformer } from 'grammy';
 import type { Redis } from 'ioredis';
 import { chatKeyOf, type RuntimeHooks } from './core/runtime.ts';
 import type { Channel, Inbound } from './core/types.ts';
+import { postsMessage } from './channels/telegram/channel.ts';
 import type { HelpdeskStats } from './helpdesk/service.ts';
 
 /** Helpdesk waits and first replies (seconds): minutes to hours. */
@@ -189,9 +190,11 @@ export class Metrics {
    * A grammY API transformer counting Telegram messages out (`bot.api.config.use(...)`): each
    * sendMessage (and other send* methods) that Telegram accepted. A refused one counts as a send error.
    */
-  telegramTransformer(): Transformer {
+  telegramTransformer(staffChatId?: number): Transformer {
     return async (prev, method, payload, signal) => {
-      if (!method.startsWith('send') || method === 'sendChatAction') return prev(method, payload, signal);
+      // Users only: the helpdesk's cards and relays to the staff group are not messages out.
+      const chat = (payload as { chat_id?: unknown } | undefined)?.chat_id;
+      if (!postsMessage(method) || (staffChatId !== undefined && Number(chat) === staffChatId)) return prev(method, payload, signal);
       try {
         const res = await prev(method, payload, signal);
         if (res.ok) this.messagesOut.inc({ channel: 'telegram' });
@@ -273,6 +276,7 @@ export class Metrics {
     // Re-insert so the Map stays ordered by last activity.
     this.active.delete(key);
     this.active.set(key, this.now());
+    this.countActive(); // drops the expired front, so the map stays bounded without a scraper
   }
 
   private countActive(): number {

@@ -161,10 +161,10 @@ describe('status:import', () => {
     expect(missing.stderr).toMatch(/Cannot read .*ENOENT/);
   });
 
-  it('runs as a command (tsx), with the URL from REDIS_URL', async () => {
+  it('runs as a command (tsx), with the URL from REDIS_URL (a blank STATUS_REDIS_URL, as in .env.example, is unset)', async () => {
     const prefix = newPrefix();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/status-import.ts', DEMO_CSV, '--prefix', prefix, '--no-progress'], {
-      env: { ...process.env, REDIS_URL: url, STATUS_HMAC_SECRET: TEST_SECRET },
+      env: { ...process.env, REDIS_URL: url, STATUS_REDIS_URL: '', STATUS_HMAC_SECRET: TEST_SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -17,6 +17,7 @@ import { CsvHeaderError } from '../prakerja/status/csv.ts';
 import { createHasher } from '../prakerja/status/hash.ts';
 import { ImportError, importStatusCsv, type ImportSummary } from '../prakerja/status/import.ts';
 import { DEFAULT_STATUS_PREFIX } from '../prakerja/status/redis-layout.ts';
+import { loadStatusSettings, StatusSettingsError, type StatusSettings } from '../prakerja/status/settings.ts';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -62,17 +63,26 @@ export async function runStatusImport(argv: string[], env: NodeJS.ProcessEnv, io
     throw err;
   }
 
-  const secret = env.STATUS_HMAC_SECRET?.trim();
-  if (!secret || secret.length < 16) {
+  // The same checks as Pandu's own start-up (blank values count as unset there too).
+  let status: StatusSettings;
+  try {
+    status = loadStatusSettings(env);
+  } catch (err) {
+    if (!(err instanceof StatusSettingsError)) throw err;
+    say(err.message);
+    return 1;
+  }
+  const secret = status.hmacSecret;
+  if (!secret) {
     say('STATUS_HMAC_SECRET must be set (at least 16 characters): the same secret Pandu runs with.');
     return 1;
   }
-  const url = opts.redisUrl ?? env.STATUS_REDIS_URL?.trim() ?? env.REDIS_URL?.trim();
+  const url = opts.redisUrl ?? status.redisUrl ?? (env.REDIS_URL?.trim() || undefined);
   if (!url) {
     say('No Redis to import into: pass --redis-url or set STATUS_REDIS_URL or REDIS_URL.');
     return 1;
   }
-  const prefix = opts.prefix ?? (env.STATUS_REDIS_PREFIX?.trim() || DEFAULT_STATUS_PREFIX);
+  const prefix = opts.prefix ?? status.redisPrefix;
   let size: number;
   try {
     size = statSync(file).size;

@@ -17,7 +17,7 @@ import type { AddressBook } from './address-book.ts';
 import { isPersonalChat, maskNumbers, pseudonymOf, safeError, toInbound } from './inbound.ts';
 import { QR_PNG_NAME, qrForTerminal, removeQrPng, writeQrPng } from './qr.ts';
 import { CONTACT_CHOICE, choicesOf, renderReply } from './render.ts';
-import { SendQueue, type SendQueueOptions, type SendStats } from './send-queue.ts';
+import { SendQueue, type SendOutcome, type SendQueueOptions, type SendStats } from './send-queue.ts';
 import { channelText } from './texts.ts';
 
 /**
@@ -89,9 +89,10 @@ export interface WhatsAppChannel {
   healthy(): Promise<boolean>;
   /**
    * Send replies to a chat on Pandu's own initiative (the helpdesk relaying a staff answer),
-   * paced like any reply. `chatId` is the Inbound chat id (the pseudonym). Resolves false when the
-   * chat's WhatsApp address is not known: it is learned from the chat's messages and kept for a
-   * week after the last one, in memory and in the address book (if any).
+   * paced like any reply. `chatId` is the Inbound chat id (the pseudonym). Resolves when the
+   * messages are sent: true, or false when one was not (failed, expired, dropped at shutdown) or
+   * the chat's WhatsApp address is not known: it is learned from the chat's messages and kept for
+   * a week after the last one, in memory and in the address book (if any).
    */
   sendTo(chatId: string, replies: readonly Reply[]): Promise<boolean>;
   /** "hapus data saya": the chat's address goes, from memory and from the address book. */
@@ -220,7 +221,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     }
     if (opts.typing !== false) showTyping(msg, chat);
     const replies = await runtime.handle(inbound);
-    deliver(to, chat, replies, inbound.event.type === 'text' ? inbound.event.text : undefined);
+    void deliver(to, chat, replies, inbound.event.type === 'text' ? inbound.event.text : undefined);
   }
 
   /** A message that waited while Pandu was offline: one apology and the menu per chat, no replay. */
@@ -239,7 +240,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     if (replies.length === 0) return;
     const lang = langs.get(chat) ?? defaultLang;
     void queue.enqueue(to, keyOf(chat), channelText(engineT, lang, 'whatsapp.backlog'));
-    deliver(to, chat, replies, undefined);
+    void deliver(to, chat, replies, undefined);
   }
 
   async function onCall(call: Call): Promise<void> {
@@ -272,8 +273,10 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
 
   // ---- outgoing ------------------------------------------------------------------------------
 
-  function deliver(to: string, chat: string, replies: readonly Reply[], userText: string | undefined): void {
+  /** Queues the replies; resolves with what became of each part (sent, failed, expired...). */
+  function deliver(to: string, chat: string, replies: readonly Reply[], userText: string | undefined): Promise<SendOutcome[]> {
     const perReply = langOfReplies(chat, replies);
+    const outcomes: Promise<SendOutcome>[] = [];
     const canShareNumber = phoneOf(to) !== undefined;
     replies.forEach((reply, i) => {
       const lang = perReply[i]!;
@@ -287,9 +290,10 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
         awaitingContact.delete(chat); // a newer list replaced the one with the option
       }
       for (const part of renderReply(reply, { lang, userText, maxLength: opts.maxLength, contactOption })) {
-        void queue.enqueue(to, keyOf(chat), part);
+        outcomes.push(queue.enqueue(to, keyOf(chat), part));
       }
     });
+    return Promise.all(outcomes);
   }
 
   /**
@@ -477,8 +481,9 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
         log.warn({ chat: keyOf(chatId) }, 'whatsapp chat not reachable: its address is not known (yet)');
         return false;
       }
-      deliver(to, chatId, replies, undefined);
-      return true;
+      // Only a message that reached WhatsApp counts: the helpdesk tells staff about the others.
+      const outcomes = await deliver(to, chatId, replies, undefined);
+      return outcomes.every((o) => o === 'sent');
     },
 
     async forget(chatId) {

@@ -12,11 +12,11 @@ import { MemoryLockout, RedisLockout, type Lockout } from './lockout.ts';
 import type { StatusProvider } from './provider.ts';
 import { RedisStatusProvider } from './redis-provider.ts';
 import { createStatusEffect, STATUS_EFFECT } from './service.ts';
-import type { StatusSettings } from './settings.ts';
+import { DEMO_STATUS_FILE, type StatusSettings } from './settings.ts';
 
 export { statusActions } from './actions.ts';
 export { STATUS_EFFECT } from './service.ts';
-export { loadStatusSettings, StatusSettingsError, type StatusSettings } from './settings.ts';
+export { DEMO_STATUS_FILE, loadStatusSettings, StatusSettingsError, type StatusSettings } from './settings.ts';
 
 export interface StatusDeps {
   logger: Logger;
@@ -110,7 +110,7 @@ export function fileStatusEffects(opts: { file?: string; logger?: Logger; lockou
   const provider: StatusProvider = {
     kind: 'file',
     async lookup(nikHash) {
-      loading ??= loadFileProvider(opts.file ?? './data/status-demo.csv', hasher).then((l) => l.provider);
+      loading ??= loadFileProvider(opts.file ?? DEMO_STATUS_FILE, hasher).then((l) => l.provider);
       let p: StatusProvider;
       try {
         p = await loading;

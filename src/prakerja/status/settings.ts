@@ -17,6 +17,8 @@ const int = (min: number, max: number, unit: string) => {
 };
 
 export const STATUS_PROVIDERS = ['file', 'redis', 'http'] as const;
+/** The fictional records that ship with Pandu, so the lookup works out of the box. */
+export const DEMO_STATUS_FILE = './data/status-demo.csv';
 
 export const STATUS_ENV = {
   /** Where records come from. */
@@ -28,7 +30,7 @@ export const STATUS_ENV = {
       .default('file'),
   ),
   /** The CSV the file provider loads at start. */
-  STATUS_FILE: env(z.string().default('./data/status-demo.csv')),
+  STATUS_FILE: env(z.string().default(DEMO_STATUS_FILE)),
   /** HMAC key for NIK, phone and card hashes. Unset: a random one per process (file provider only). */
   STATUS_HMAC_SECRET: env(z.string().min(16, { error: 'expected at least 16 characters' }).optional()),
   /** Redis holding imported records; unset: REDIS_URL. */
