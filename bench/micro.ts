@@ -45,7 +45,15 @@ time('cloneSession(session)', 200_000, () => cloneSession(session));
 time('decodeSession (JSON.parse + zod)', 50_000, () => decodeSession(raw));
 time('encodeSession', 50_000, () => encodeSession(session));
 time('step: a valid choice ("2")', 5_000, () => step(engine, session, { channel: 'telegram', chatId: 'c', userId: 'c', messageId: 'x', event: { type: 'text', text: '2' } }, Date.now()));
-time('step: an invalid answer ("dua puluhan")', 5_000, () => step(engine, session, { channel: 'telegram', chatId: 'c', userId: 'c', messageId: 'x', event: { type: 'text', text: 'dua puluhan' } }, Date.now()));
+time('step: free text at a choice ("dua puluhan", understander)', 5_000, () => step(engine, session, { channel: 'telegram', chatId: 'c', userId: 'c', messageId: 'x', event: { type: 'text', text: 'dua puluhan' } }, Date.now()));
+// Workloads A and C send the invalid age at the age question, where a failed number ("dua
+// puluhan") gets the hint without going through the understander.
+let atAge: Session | null = null;
+for (const text of ['/start', '1', 'ya']) {
+  const ev = text === '/start' ? ({ type: 'start' } as const) : ({ type: 'text', text } as const);
+  atAge = step(engine, atAge, { channel: 'telegram', chatId: 'c', userId: 'c', messageId: `a${n++}`, event: ev }, Date.now()).session;
+}
+time('step: the invalid age ("dua puluhan") at the age question', 20_000, () => step(engine, atAge, { channel: 'telegram', chatId: 'c', userId: 'c', messageId: 'x', event: { type: 'text', text: 'dua puluhan' } }, Date.now()));
 // The occupation question: the longest list of buttons in the eligibility check.
 const atOccupation = step(engine, session, { channel: 'telegram', chatId: 'c', userId: 'c', messageId: 'y', event: { type: 'text', text: '2' } }, Date.now());
 const question = atOccupation.replies;

@@ -55,9 +55,10 @@ export class Runtime {
   /** Handle one message; resolves with the replies to send (in order). Never rejects. */
   handle(inbound: Inbound): Promise<Reply[]> {
     const key = chatKeyOf(inbound);
-    const before = this.tails.get(key) ?? Promise.resolve();
+    const before = this.tails.get(key);
     this.inFlight++;
-    const run = before.then(() => this.handleNow(key, inbound));
+    // Nothing of this chat in progress: start at once (no extra promise and turn of the queue).
+    const run = before ? before.then(() => this.handleNow(key, inbound)) : this.handleNow(key, inbound);
     const tail = run.finally(() => {
       if (this.tails.get(key) === tail) this.tails.delete(key);
       if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();

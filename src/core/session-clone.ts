@@ -42,7 +42,10 @@ function copy(v: unknown, depth: number): unknown {
   for (const k of Object.keys(o)) {
     const c = copy(o[k], depth + 1);
     if (c === UNSUPPORTED) return UNSUPPORTED;
-    out[k] = c;
+    // A key named "__proto__" (JSON.parse makes it an own property) must stay one: assigned, it
+    // would set the copy's prototype instead.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: c, writable: true, enumerable: true, configurable: true });
+    else out[k] = c;
   }
   return out;
 }
