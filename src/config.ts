@@ -7,6 +7,7 @@
 // docs/configuration.md describes every variable; keep it in step with this file.
 import { z } from 'zod';
 import { LANGS, type Channel } from './core/types.ts';
+import { envVar, expected, oneOf, wholeNumber } from './env-vars.ts';
 import { HELPDESK_ENV, helpdeskSettings } from './helpdesk/config.ts';
 import { checkStatusEnv, STATUS_ENV, statusSettings } from './prakerja/status/settings.ts';
 
@@ -17,41 +18,6 @@ const FALSE_WORDS = ['false', '0', 'no'] as const;
 
 /** Variables whose values must never be echoed back, even in an error message. */
 const SECRET_VARS = new Set(['TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET', 'WHATSAPP_ID_SECRET', 'STATUS_HMAC_SECRET', 'STATUS_API_TOKEN']);
-
-// ---------------------------------------------------------------------------------------------
-// Building blocks. Each variable's schema reads a string (an unset or blank variable arrives as
-// undefined) and its error messages say what is expected; ConfigError adds what was found.
-
-/** Surrounding whitespace is dropped (a classic .env mistake); an empty value counts as unset. */
-function blankToUndefined(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-/** Wraps a variable's schema so that "", "  " and a missing variable all mean "not set". */
-function envVar<T extends z.ZodType>(schema: T) {
-  return z.preprocess(blankToUndefined, schema);
-}
-
-const expected = (what: string) => ({ error: `expected ${what}` });
-
-/** Case-insensitive choice among fixed words. */
-function oneOf<const T extends readonly [string, ...string[]]>(values: T, what: string) {
-  return z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(z.enum(values, expected(what)));
-}
-
-/** A whole number (decimal digits, optional sign) within [min, max]. */
-function wholeNumber(min: number, max: number, what: string) {
-  return z
-    .string()
-    .regex(/^[+-]?\d+$/, expected(what))
-    .transform(Number)
-    .refine((n) => Number.isSafeInteger(n) && n >= min && n <= max, expected(what));
-}
 
 const TELEGRAM_TOKEN_RE = /^\d{1,20}:[A-Za-z0-9_-]{1,200}$/;
 const WEBHOOK_SECRET_RE = /^[A-Za-z0-9_-]{1,256}$/;

@@ -8,31 +8,15 @@
 //   HELPDESK_IDLE_CLOSE_MIN     close a taken ticket after this many minutes without a message
 //                               either way (5-1440, default 30)
 import { z } from 'zod';
+import { envVar, wholeNumber } from '../env-vars.ts';
 import { DEFAULT_HOURS_TEXT, HOURS_FORMAT_HELP, parseHours, type Hours } from './hours.ts';
 
-function blankToUndefined(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const t = value.trim();
-  return t === '' ? undefined : t;
-}
-
 function minutes(min: number, max: number, fallback: number) {
-  const what = `expected a whole number of minutes from ${min} to ${max}`;
-  return z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^\d+$/, { error: what })
-      .transform(Number)
-      .refine((n) => n >= min && n <= max, { error: what })
-      .optional()
-      .transform((n) => n ?? fallback),
-  );
+  return envVar(wholeNumber(min, max, `a whole number of minutes from ${min} to ${max}`).default(fallback));
 }
 
 export const HELPDESK_ENV = {
-  HELPDESK_HOURS: z.preprocess(
-    blankToUndefined,
+  HELPDESK_HOURS: envVar(
     z
       .string()
       .optional()

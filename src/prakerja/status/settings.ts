@@ -3,18 +3,10 @@
 // and statusSettings into its transform. loadStatusSettings parses these variables alone, for
 // tools that need nothing else. Secrets are never echoed in errors (config.ts's SECRET_VARS).
 import { z } from 'zod';
+import { envVar, oneOf, wholeNumber } from '../../env-vars.ts';
 import { DEFAULT_STATUS_PREFIX } from './redis-layout.ts';
 
-const blank = (v: unknown) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.trim()) : v);
-const env = <T extends z.ZodType>(s: T) => z.preprocess(blank, s);
-const int = (min: number, max: number, unit: string) => {
-  const what = { error: `expected a whole number of ${unit} from ${min} to ${max}` };
-  return z
-    .string()
-    .regex(/^\d+$/, what)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, what);
-};
+const int = (min: number, max: number, unit: string) => wholeNumber(min, max, `a whole number of ${unit} from ${min} to ${max}`);
 
 export const STATUS_PROVIDERS = ['file', 'redis', 'http'] as const;
 /** The fictional records that ship with Pandu, so the lookup works out of the box. */
@@ -22,29 +14,23 @@ export const DEMO_STATUS_FILE = './data/status-demo.csv';
 
 export const STATUS_ENV = {
   /** Where records come from. */
-  STATUS_PROVIDER: env(
-    z
-      .string()
-      .transform((v) => v.toLowerCase())
-      .pipe(z.enum(STATUS_PROVIDERS, { error: 'expected file, redis or http' }))
-      .default('file'),
-  ),
+  STATUS_PROVIDER: envVar(oneOf(STATUS_PROVIDERS, 'file, redis or http').default('file')),
   /** The CSV the file provider loads at start. */
-  STATUS_FILE: env(z.string().default(DEMO_STATUS_FILE)),
+  STATUS_FILE: envVar(z.string().default(DEMO_STATUS_FILE)),
   /** HMAC key for NIK, phone and card hashes. Unset: a random one per process (file provider only). */
-  STATUS_HMAC_SECRET: env(z.string().min(16, { error: 'expected at least 16 characters' }).optional()),
+  STATUS_HMAC_SECRET: envVar(z.string().min(16, { error: 'expected at least 16 characters' }).optional()),
   /** Redis holding imported records; unset: REDIS_URL. */
-  STATUS_REDIS_URL: env(z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional()),
-  STATUS_REDIS_PREFIX: env(z.string().regex(/^\S{1,64}$/, { error: 'expected 1 to 64 characters without spaces' }).default(DEFAULT_STATUS_PREFIX)),
-  STATUS_API_URL: env(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional()),
-  STATUS_API_TOKEN: env(z.string().optional()),
-  STATUS_API_TIMEOUT_MS: env(int(100, 60_000, 'milliseconds').default(3_000)),
-  STATUS_API_RETRIES: env(int(0, 5, 'retries').default(2)),
-  STATUS_API_BREAKER_FAILURES: env(int(1, 100, 'failures').default(5)),
-  STATUS_API_BREAKER_COOLDOWN_SEC: env(int(1, 3_600, 'seconds').default(30)),
-  STATUS_LOCK_MAX_FAILURES: env(int(1, 100, 'failures').default(5)),
-  STATUS_LOCK_WINDOW_MIN: env(int(1, 1_440, 'minutes').default(60)),
-  STATUS_LOCK_MINUTES: env(int(1, 1_440, 'minutes').default(60)),
+  STATUS_REDIS_URL: envVar(z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional()),
+  STATUS_REDIS_PREFIX: envVar(z.string().regex(/^\S{1,64}$/, { error: 'expected 1 to 64 characters without spaces' }).default(DEFAULT_STATUS_PREFIX)),
+  STATUS_API_URL: envVar(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional()),
+  STATUS_API_TOKEN: envVar(z.string().optional()),
+  STATUS_API_TIMEOUT_MS: envVar(int(100, 60_000, 'milliseconds').default(3_000)),
+  STATUS_API_RETRIES: envVar(int(0, 5, 'retries').default(2)),
+  STATUS_API_BREAKER_FAILURES: envVar(int(1, 100, 'failures').default(5)),
+  STATUS_API_BREAKER_COOLDOWN_SEC: envVar(int(1, 3_600, 'seconds').default(30)),
+  STATUS_LOCK_MAX_FAILURES: envVar(int(1, 100, 'failures').default(5)),
+  STATUS_LOCK_WINDOW_MIN: envVar(int(1, 1_440, 'minutes').default(60)),
+  STATUS_LOCK_MINUTES: envVar(int(1, 1_440, 'minutes').default(60)),
 };
 
 type StatusEnv = z.output<z.ZodObject<typeof STATUS_ENV>>;
