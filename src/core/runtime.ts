@@ -4,8 +4,8 @@
 // arrival order, inside this process; the store extends that across processes.
 import type { Logger } from 'pino';
 import type { Engine } from './engine.ts';
-import { step } from './step.ts';
-import type { Inbound, Lang, Reply, Session, StepResult } from './types.ts';
+import { personalAnswers, step } from './step.ts';
+import { PERSONAL_TTL_MS, type Inbound, type Lang, type Reply, type Session, type StepResult } from './types.ts';
 import { StoreUnavailableError, type Claim, type SessionStore } from '../store/session-store.ts';
 
 /** Does one kind of `call` effect (a status lookup, opening a ticket...). Its result goes back into step. */
@@ -32,6 +32,12 @@ export interface RuntimeOptions {
 
 /** Effect results fed back into step in one turn before we call it a loop. */
 const MAX_EFFECT_ROUNDS = 8;
+
+function holdsPersonal(engine: Engine, session: Session): boolean {
+  const personal = personalAnswers(engine);
+  for (const name in session.answers) if (personal.has(name)) return true;
+  return false;
+}
 
 export function chatKeyOf(inbound: Pick<Inbound, 'channel' | 'chatId'>): string {
   return `${inbound.channel}:${inbound.chatId}`;
@@ -113,8 +119,10 @@ export class Runtime {
       }
       const now = this.now();
       let res = step(engine, session, inbound, now);
-      if (res.duplicate) {
-        outcome = 'duplicate';
+      if (res.duplicate || res.unchanged) {
+        // Nothing to apply: a stray effect (a push for a chat that moved on, or deleted its
+        // data) must not create or refresh a session.
+        if (res.duplicate) outcome = 'duplicate';
         await store.release(claim);
         return [];
       }
@@ -143,7 +151,8 @@ export class Runtime {
         await this.o.hooks?.forgetChat?.(key);
         logger.info({ chat: key }, 'user data deleted on request');
       } else {
-        await store.commit(claim, res.session);
+        // Personal answers (a NIK mid-lookup) are not kept for weeks because the user walked away.
+        await store.commit(claim, res.session, holdsPersonal(engine, res.session) ? PERSONAL_TTL_MS : undefined);
       }
       return replies;
     } catch (err) {

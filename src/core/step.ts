@@ -48,7 +48,7 @@ export function step(engine: Engine, prev: Session | null, input: Inbound, now: 
     // (late, after the user moved on; a push for a hand-off that is over) is dropped silently:
     // nothing said, nothing changed, and no greeting for a chat that has no session.
     const base = prev ?? newSession(engine, now);
-    if (!engine.flows.get(base.at.flow)?.steps[base.at.step]?.action) return { session: base, replies: [], effects: [] };
+    if (!engine.flows.get(base.at.flow)?.steps[base.at.step]?.action) return { session: base, replies: [], effects: [], unchanged: true };
   }
   const turn = new Turn(engine, prev ?? newSession(engine, now), now);
   // Personal data is kept no longer than the step that needs it: after a pause the user has

@@ -126,4 +126,6 @@ export interface StepResult {
   effects: Effect[];
   /** True when the input was a platform retry already applied: nothing changed, nothing to send. */
   duplicate?: boolean;
+  /** True when the input changed nothing (a stray effect result): the stored session stays as it was, or absent. */
+  unchanged?: boolean;
 }

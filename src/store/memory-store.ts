@@ -36,8 +36,8 @@ export class MemorySessionStore implements SessionStore {
     return claim;
   }
 
-  async commit(claim: Claim, session: Session): Promise<void> {
-    this.data.set(claim.key, { raw: encodeSession(session), expiresAt: this.now() + this.ttlMs });
+  async commit(claim: Claim, session: Session, ttlMs = this.ttlMs): Promise<void> {
+    this.data.set(claim.key, { raw: encodeSession(session), expiresAt: this.now() + ttlMs });
     this.done(claim);
   }
 

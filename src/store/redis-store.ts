@@ -156,9 +156,9 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async commit(claim: Claim, session: Session): Promise<void> {
+  async commit(claim: Claim, session: Session, ttlMs?: number): Promise<void> {
     const raw = encodeSession(session);
-    await this.handBack(claim, raw);
+    await this.handBack(claim, raw, ttlMs);
     this.remember(this.keyOf(claim.key), raw, session);
   }
 
@@ -219,7 +219,7 @@ export class RedisSessionStore implements SessionStore {
     if (known.size > this.knownLimit) known.delete(known.keys().next().value!);
   }
 
-  private async handBack(claim: Claim, value: string | null): Promise<void> {
+  private async handBack(claim: Claim, value: string | null, ttlMs = this.opts.ttlMs): Promise<void> {
     const c = claim as RedisClaim;
     if (c.handedBack) throw new Error('claim already handed back');
     c.handedBack = true;
@@ -229,7 +229,7 @@ export class RedisSessionStore implements SessionStore {
       if (value === null) {
         this.known.delete(key);
         await this.redis.del(key);
-      } else await this.redis.set(key, value, 'PX', this.opts.ttlMs);
+      } else await this.redis.set(key, value, 'PX', ttlMs);
     } catch (err) {
       this.orphans.set(key, c.before);
       throw new StoreUnavailableError(err);

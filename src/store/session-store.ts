@@ -19,8 +19,9 @@ export interface SessionStore {
   /**
    * Hands the chat back with `session`. The store may keep the object and return it from a later
    * claim (the Redis store does, to skip decoding), so neither side may change it in place.
+   * `ttlMs` shortens this session's life (it holds personal answers); default: the store's TTL.
    */
-  commit(claim: Claim, session: Session): Promise<void>;
+  commit(claim: Claim, session: Session, ttlMs?: number): Promise<void>;
   release(claim: Claim): Promise<void>;
   remove(claim: Claim): Promise<void>;
   /** Is the store reachable right now? (health checks) */
