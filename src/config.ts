@@ -229,6 +229,27 @@ function describeValue(variable: string, raw: string | undefined): string {
 }
 
 /**
+ * Variables that are set (and valid) but have no effect in this configuration, such as a webhook
+ * secret without a webhook URL: start-up warns about them, since they usually mean a typo or a
+ * forgotten companion variable.
+ */
+export function unusedVariables(env: NodeJS.ProcessEnv, config: Config): string[] {
+  const set = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const unused: string[] = [];
+  const when = (ignored: boolean, names: string[]) => {
+    if (ignored) unused.push(...names.filter(set));
+  };
+  when(config.telegram === undefined, ['TELEGRAM_WEBHOOK_URL', 'TELEGRAM_WEBHOOK_SECRET', 'TELEGRAM_API_ROOT']);
+  when(config.telegram?.webhook === undefined, ['TELEGRAM_WEBHOOK_SECRET']);
+  when(!config.whatsapp.enabled, ['WHATSAPP_DATA_DIR', 'WHATSAPP_CHROMIUM_PATH', 'WHATSAPP_MAX_BACKLOG_AGE_SEC', 'WHATSAPP_ID_SECRET']);
+  when(config.helpdesk.chatId === undefined, ['HELPDESK_HOURS', 'HELPDESK_REMIND_AFTER_MIN', 'HELPDESK_IDLE_CLOSE_MIN']);
+  when(config.status.provider !== 'file', ['STATUS_FILE']);
+  when(config.status.provider !== 'redis', ['STATUS_REDIS_URL', 'STATUS_REDIS_PREFIX']);
+  when(config.status.provider !== 'http', ['STATUS_API_URL', 'STATUS_API_TOKEN', 'STATUS_API_TIMEOUT_MS', 'STATUS_API_RETRIES', 'STATUS_API_BREAKER_FAILURES', 'STATUS_API_BREAKER_COOLDOWN_SEC']);
+  return [...new Set(unused)];
+}
+
+/**
  * Which channels run: Telegram when a bot token is set, WhatsApp when enabled, and the console
  * when neither is.
  */

@@ -11,7 +11,7 @@ import { createTelegramChannel, type TelegramChannel } from './channels/telegram
 import { RedisAddressBook } from './channels/whatsapp/address-book.ts';
 import { ADDRESS_TTL_MS, createWhatsAppChannel, type WhatsAppChannel } from './channels/whatsapp/channel.ts';
 import { ChromiumMissingError, createWhatsAppClient } from './channels/whatsapp/client.ts';
-import { channelsEnabled, ConfigError, loadConfig, type Config } from './config.ts';
+import { channelsEnabled, ConfigError, loadConfig, unusedVariables, type Config } from './config.ts';
 import { FlowError } from './core/loader.ts';
 import type { Runtime } from './core/runtime.ts';
 import { setupHelpdesk, type HelpdeskSetup } from './helpdesk/index.ts';
@@ -56,6 +56,9 @@ async function main(): Promise<number> {
     destination: consoleMode ? 'stderr' : 'stdout',
     pretty: consoleMode ? process.stderr.isTTY === true : process.stdout.isTTY === true,
   });
+
+  const unused = unusedVariables(process.env, config);
+  if (unused.length > 0) logger.warn({ variables: unused }, 'these variables are set but have no effect in this configuration (see docs/configuration.md)');
 
   try {
     return await run(config, channels, consoleMode, opts.jsonl === true, logger);

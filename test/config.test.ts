@@ -1,6 +1,6 @@
 // The environment is read by one schema: defaults for a bare machine, every bad variable named.
 import { describe, expect, it } from 'vitest';
-import { channelsEnabled, ConfigError, loadConfig } from '../src/config.ts';
+import { channelsEnabled, ConfigError, loadConfig, unusedVariables } from '../src/config.ts';
 
 describe('configuration', () => {
   it('no tokens and no REDIS_URL is valid: console channel, memory store, Indonesian', () => {
@@ -95,5 +95,17 @@ describe('configuration', () => {
     }
     expect(msg).toContain('"abc"');
     expect(msg).not.toContain('not-a-token-value');
+  });
+
+  it('names variables that are set but have no effect here (a secret without its webhook, API settings for another provider)', () => {
+    const env = {
+      TELEGRAM_BOT_TOKEN: '123456:ABC-def_ghi',
+      TELEGRAM_WEBHOOK_SECRET: 'orphan_secret',
+      STATUS_API_URL: 'https://api.example.org/status',
+      HELPDESK_HOURS: 'always',
+      REDIS_URL: 'redis://127.0.0.1:6380/0',
+    };
+    expect(unusedVariables(env, loadConfig(env)).sort()).toEqual(['HELPDESK_HOURS', 'STATUS_API_URL', 'TELEGRAM_WEBHOOK_SECRET']);
+    expect(unusedVariables({}, loadConfig({}))).toEqual([]);
   });
 });
