@@ -44,7 +44,6 @@ export const ACTIVE_WINDOW_MS = 15 * 60_000;
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type Outcome = 'ok' | 'duplicate' | 'unavailable' | 'error';
-export type ErrorKind = 'unavailable' | 'error' | 'send';
 /** Running totals a channel keeps of its own deliveries. */
 export interface SendCounts {
   sent: number;
@@ -180,10 +179,6 @@ export class Metrics {
    */
   followSends(channel: Channel, read: () => SendCounts): void {
     this.sendSources.push({ channel, read, last: { sent: 0, failed: 0 } });
-  }
-
-  countError(channel: Channel, kind: ErrorKind): void {
-    this.errors.inc({ channel, kind });
   }
 
   /**
