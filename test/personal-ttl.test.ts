@@ -1,29 +1,21 @@
 // Personal data is kept no longer than the step that needs it, also when the user walks away:
 // a session holding a personal answer (the NIK of a status lookup) lives 15 minutes in Redis,
 // not the 30 days of an ordinary conversation. And a stray push never creates a session.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PERSONAL_TTL_MS } from '../src/core/types.ts';
 import { MemorySessionStore } from '../src/store/memory-store.ts';
 import { RedisSessionStore } from '../src/store/redis-store.ts';
 import { testRuntime } from './support/app.ts';
 import { ConsoleDriver } from './support/drivers/console.ts';
+import { useTestRedis } from './support/test-redis.ts';
 
 const DAY = 86_400_000;
-let redis: Redis;
-const prefix = `test:personal-ttl:${process.pid}:${Date.now()}:`;
-
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
-});
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
-});
+const db = useTestRedis('personal-ttl');
 
 describe('how long a session is kept', () => {
   it('15 minutes while it holds a NIK, 30 days again once the lookup dropped it', async () => {
+    const prefix = db.prefix();
+    const redis = db.redis;
     const { runtime } = testRuntime({ store: new RedisSessionStore(redis, { prefix, ttlMs: 30 * DAY }) });
     const user = new ConsoleDriver(runtime);
     await user.start('ani', 'status');

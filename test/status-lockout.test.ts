@@ -1,24 +1,11 @@
 // One lockout contract, two implementations (memory, Redis): 5 failures within an hour, for the
 // same user or for the same NIK across users, lock further lookups for an hour.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryLockout, RedisLockout, type Lockout, type LockoutPolicy } from '../src/prakerja/status/lockout.ts';
+import { useTestRedis } from './support/test-redis.ts';
 
 const HOUR = 3_600_000;
-let redis: Redis;
-let n = 0;
-const prefixes: string[] = [];
-
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
-});
-afterAll(async () => {
-  for (const p of prefixes) {
-    const keys = await redis.keys(`${p}*`);
-    if (keys.length) await redis.del(...keys);
-  }
-  await redis.quit();
-});
+const db = useTestRedis('status:lock');
 
 interface Subject {
   lockout: Lockout;
@@ -34,12 +21,11 @@ const subjects: Record<string, (policy?: Partial<LockoutPolicy>) => Subject> = {
     return { lockout: new MemoryLockout({ ...policy }, () => clock.now), advance: async (ms) => void (clock.now += ms), unit: HOUR };
   },
   redis: (policy) => {
-    const prefix = `test:status:lock:${process.pid}:${++n}:`;
-    prefixes.push(prefix);
+    const prefix = db.prefix();
     // Real time in Redis: an "hour" of 1 s (long enough for a loaded machine to fail 5 times in it).
     const unit = 1_000;
     return {
-      lockout: new RedisLockout(redis, { prefix, policy: { windowMs: unit, lockMs: unit, ...policy } }),
+      lockout: new RedisLockout(db.redis, { prefix, policy: { windowMs: unit, lockMs: unit, ...policy } }),
       advance: (ms) => new Promise((r) => setTimeout(r, (ms / HOUR) * unit + 30)),
       unit,
     };
@@ -101,14 +87,13 @@ for (const [name, make] of Object.entries(subjects)) {
 
 describe('redis lockout under concurrency', () => {
   it('counts every failure exactly once when many arrive at once', async () => {
-    const prefix = `test:status:lock:${process.pid}:conc:`;
-    prefixes.push(prefix);
-    const lockout = new RedisLockout(redis, { prefix, policy: { maxFailures: 50 } });
+    const prefix = db.prefix();
+    const lockout = new RedisLockout(db.redis, { prefix, policy: { maxFailures: 50 } });
     const results = await Promise.all(Array.from({ length: 49 }, (_, i) => lockout.fail({ user: `u${i}`, nik: 'same' })));
     expect(results.every((r) => r.lockedUntil === undefined)).toBe(true);
     expect(Math.min(...results.map((r) => r.attemptsLeft))).toBe(1);
     expect((await lockout.fail({ user: 'last', nik: 'same' })).lockedUntil).toBeDefined();
     // The lock key expires by itself (no key without a TTL is left behind).
-    for (const k of await redis.keys(`${prefix}*`)) expect(await redis.pttl(k)).toBeGreaterThan(0);
+    for (const k of await db.redis.keys(`${prefix}*`)) expect(await db.redis.pttl(k)).toBeGreaterThan(0);
   });
 });

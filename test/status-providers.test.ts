@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadFileProvider } from '../src/prakerja/status/file-provider.ts';
 import { createHasher, sameTag } from '../src/prakerja/status/hash.ts';
 import { CircuitBreaker, HttpStatusProvider } from '../src/prakerja/status/http-provider.ts';
@@ -14,6 +14,7 @@ import { CsvRowSchema, maskName, normalizeCard, normalizePhone, packRecord, STAT
 import { locate, metaKey } from '../src/prakerja/status/redis-layout.ts';
 import { RedisStatusProvider } from '../src/prakerja/status/redis-provider.ts';
 import { DEMO, DEMO_CSV, TEST_SECRET } from './status-helpers.ts';
+import { useTestRedis } from './support/test-redis.ts';
 
 const hasher = createHasher(TEST_SECRET);
 const h = (nik: string) => hasher.nikHash(nik);
@@ -135,30 +136,13 @@ describe('file provider', () => {
 });
 
 describe('redis provider', () => {
-  let redis: Redis;
-  let n = 0;
-  const prefixes: string[] = [];
-  const newPrefix = () => {
-    const p = `test:status:prov:${process.pid}:${++n}:`;
-    prefixes.push(p);
-    return p;
-  };
-
-  beforeAll(() => {
-    redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
-  });
-  afterAll(async () => {
-    for (const p of prefixes) {
-      const keys = await redis.keys(`${p}*`);
-      if (keys.length) await redis.del(...keys);
-    }
-    await redis.quit();
-  });
+  const db = useTestRedis('status:prov');
+  const newPrefix = () => db.prefix();
 
   it('finds imported records, and null for an unknown NIK', async () => {
     const prefix = newPrefix();
-    await importStatusCsv({ input: createReadStream(DEMO_CSV), redis, prefix, hasher, expectedRows: 20 });
-    const p = new RedisStatusProvider(redis, { prefix, hasher });
+    await importStatusCsv({ input: createReadStream(DEMO_CSV), redis: db.redis, prefix, hasher, expectedRows: 20 });
+    const p = new RedisStatusProvider(db.redis, { prefix, hasher });
     const file = (await loadFileProvider(DEMO_CSV, hasher)).provider;
     for (const d of [DEMO.dijadwalkan, DEMO.gagal, DEMO.paid, DEMO.belumDiproses]) {
       expect(await p.lookup(h(d.nik))).toEqual(await file.lookup(h(d.nik)));
@@ -168,17 +152,17 @@ describe('redis provider', () => {
 
   it('is unavailable (not "not found") without data, with another secret, or on a corrupt record', async () => {
     const prefix = newPrefix();
-    const none = new RedisStatusProvider(redis, { prefix, hasher });
+    const none = new RedisStatusProvider(db.redis, { prefix, hasher });
     await expect(none.lookup(h(DEMO.gagal.nik))).rejects.toThrow(ProviderUnavailableError);
 
-    await importStatusCsv({ input: createReadStream(DEMO_CSV), redis, prefix, hasher, expectedRows: 20 });
+    await importStatusCsv({ input: createReadStream(DEMO_CSV), redis: db.redis, prefix, hasher, expectedRows: 20 });
     const other = createHasher('another-secret-0123456789');
-    await expect(new RedisStatusProvider(redis, { prefix, hasher: other }).lookup(other.nikHash(DEMO.gagal.nik))).rejects.toThrow(/different STATUS_HMAC_SECRET/);
+    await expect(new RedisStatusProvider(db.redis, { prefix, hasher: other }).lookup(other.nikHash(DEMO.gagal.nik))).rejects.toThrow(/different STATUS_HMAC_SECRET/);
 
-    const bits = Number(await redis.hget(metaKey(prefix), 'bits'));
+    const bits = Number(await db.redis.hget(metaKey(prefix), 'bits'));
     const { key, field } = locate(prefix, bits, h(DEMO.gagal.nik));
-    await redis.hset(key, field, Buffer.from([9, 9, 9]));
-    await expect(new RedisStatusProvider(redis, { prefix, hasher }).lookup(h(DEMO.gagal.nik))).rejects.toThrow(/could not be read/);
+    await db.redis.hset(key, field, Buffer.from([9, 9, 9]));
+    await expect(new RedisStatusProvider(db.redis, { prefix, hasher }).lookup(h(DEMO.gagal.nik))).rejects.toThrow(/could not be read/);
   });
 
   it('is unavailable when Redis is unreachable', async () => {

@@ -1,29 +1,17 @@
 // The statusLookup effect on its own (with the Redis lockout), the settings and the assembly.
-import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStatusService, loadStatusSettings, StatusSettingsError, STATUS_EFFECT } from '../src/prakerja/status/index.ts';
 import { createHasher } from '../src/prakerja/status/hash.ts';
 import { MemoryLockout, RedisLockout, type Lockout } from '../src/prakerja/status/lockout.ts';
 import type { StatusProvider } from '../src/prakerja/status/provider.ts';
 import { statusLookup, type StatusServiceOptions } from '../src/prakerja/status/service.ts';
 import { DEMO, demoProvider, TEST_SECRET } from './status-helpers.ts';
+import { useTestRedis } from './support/test-redis.ts';
 
 const hasher = createHasher(TEST_SECRET);
 const who = (userId: string, channel = 'telegram') => ({ channel, userId });
-let redis: Redis;
-const prefixes: string[] = [];
-
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
-});
-afterAll(async () => {
-  for (const p of prefixes) {
-    const keys = await redis.keys(`${p}*`);
-    if (keys.length) await redis.del(...keys);
-  }
-  await redis.quit();
-});
+const db = useTestRedis('status:svc');
 
 async function options(lockout?: Lockout, provider?: StatusProvider): Promise<StatusServiceOptions> {
   return { provider: provider ?? (await demoProvider(hasher)), lockout: lockout ?? new MemoryLockout(), hasher };
@@ -55,9 +43,8 @@ describe('statusLookup', () => {
   });
 
   it('with the Redis lockout: per user across NIKs, and per NIK across users', async () => {
-    const prefix = `test:status:svc:${process.pid}:`;
-    prefixes.push(prefix);
-    const o = await options(new RedisLockout(redis, { prefix }));
+    const prefix = db.prefix();
+    const o = await options(new RedisLockout(db.redis, { prefix }));
     // One user, five different NIKs, wrong each time: that user is locked.
     const niks = [DEMO.gagal.nik, DEMO.paid.nik, DEMO.belumDiproses.nik, DEMO.danaTertahan.nik, DEMO.dalamPengecekan.nik];
     const kinds = [];
@@ -105,8 +92,7 @@ describe('settings and assembly', () => {
   });
 
   it('uses the Redis lockout when given the session Redis', async () => {
-    const svc = await createStatusService(loadStatusSettings({}), { logger: pino({ level: 'silent' }), redis, lockPrefix: `test:status:asm:${process.pid}:` });
-    prefixes.push(`test:status:asm:${process.pid}:`);
+    const svc = await createStatusService(loadStatusSettings({}), { logger: pino({ level: 'silent' }), redis: db.redis, lockPrefix: db.prefix() });
     expect(svc.lockout).toBeInstanceOf(RedisLockout);
   });
 
