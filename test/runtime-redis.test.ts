@@ -4,39 +4,15 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedis, redisReady } from '../src/app.ts';
-import type { Action, Engine } from '../src/core/engine.ts';
-import type { Flow } from '../src/core/flow-schema.ts';
 import { Runtime } from '../src/core/runtime.ts';
 import type { Inbound } from '../src/core/types.ts';
 import { RedisSessionStore } from '../src/store/redis-store.ts';
 import { repoEngine } from './support/app.ts';
 import { startRedis, type RedisServer } from './support/redis-server.ts';
+import { tallyEngine } from './support/tally-engine.ts';
 
 const silent = pino({ level: 'silent' });
 
-/** A tiny engine whose one step records every text it receives, in order, in the session. */
-function tallyEngine(): Engine {
-  const menu: Flow = {
-    id: 'menu',
-    start: 'main',
-    steps: {
-      main: { ask: 'q', input: { type: 'text' }, save: 'last', next: 'record' },
-      record: { action: 'record', next: 'main' },
-    },
-  };
-  const record: Action = ({ answers }) => ({
-    set: { log: answers.log === undefined ? String(answers.last) : `${answers.log},${answers.last}` },
-  });
-  return {
-    flows: new Map([['menu', menu], ['agent', { id: 'agent', start: 'x', steps: { x: { say: 'q', next: '$return' } } }]]),
-    routes: { deeplinks: {}, intents: {} },
-    actions: { record },
-    t: (_l, key, params) => (key === 'q' ? `log=${String((params as { log?: string } | undefined)?.log ?? '')}` : key),
-    commands: new Map(),
-    nlu: { understand: () => ({ kind: 'none' }) },
-    defaultLang: 'id',
-  };
-}
 
 function text(chat: string, t: string, messageId?: string): Inbound {
   return { channel: 'telegram', chatId: chat, userId: chat, messageId, event: { type: 'text', text: t } };

@@ -8,42 +8,17 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedis, redisReady } from '../src/app.ts';
 import { createTelegramChannel, type TelegramChannel } from '../src/channels/telegram/channel.ts';
-import type { Action, Engine } from '../src/core/engine.ts';
-import type { Flow } from '../src/core/flow-schema.ts';
 import { Runtime } from '../src/core/runtime.ts';
 import { createHttpServer, type HttpServer } from '../src/http/server.ts';
 import { RedisSessionStore } from '../src/store/redis-store.ts';
 import { FakeBotApi } from './support/fake-bot-api.ts';
+import { tallyEngine } from './support/tally-engine.ts';
 
 const silent = pino({ level: 'silent' });
 const SECRET = 'two-procs-secret';
 const CHATS = 8;
 const MESSAGES = 12;
 
-/** One step that appends every text it receives to `answers.log`, so order and count are visible. */
-function tallyEngine(): Engine {
-  const menu: Flow = {
-    id: 'menu',
-    start: 'main',
-    steps: {
-      main: { ask: 'q', input: { type: 'text' }, save: 'last', next: 'record' },
-      record: { action: 'record', next: 'main' },
-    },
-  };
-  const record: Action = ({ answers }) => ({ set: { log: answers.log === undefined ? String(answers.last) : `${answers.log},${answers.last}` } });
-  return {
-    flows: new Map([
-      ['menu', menu],
-      ['agent', { id: 'agent', start: 'x', steps: { x: { say: 'q', next: '$return' } } }],
-    ]),
-    routes: { deeplinks: {}, intents: {} },
-    actions: { record },
-    t: (_l, key) => (key === 'q' ? 'next?' : key),
-    commands: new Map(),
-    nlu: { understand: () => ({ kind: 'none' }) },
-    defaultLang: 'id',
-  };
-}
 
 /** A tiny deterministic PRNG, so a failure can be replayed. */
 function rng(seed: number): () => number {
