@@ -32,11 +32,13 @@
 // the one it is given), so sharing the object is safe.
 //
 // Socket writes: ioredis writes every command to its socket at once, one `write` (one system
-// call) each, which was the largest single cost of a message under load. The store corks the
-// socket before its own commands and uncorks it once the current batch of synchronous work and
-// promise callbacks is over (`process.nextTick`), so the claims and commits of many chats that
-// are ready at the same moment leave in one `writev`. The commands, their order and their replies
-// are the same; a command waits at most until the current run of callbacks ends.
+// call) each, which was the largest single cost of a message under load. The first command of
+// the store in the current batch of synchronous work and promise callbacks still goes out at
+// once (a lone chat's claim or commit does not wait for anything); should a second one follow in
+// the same batch, the store corks the socket and uncorks it once the batch is over
+// (`process.nextTick`), so the claims and commits of many chats that are ready at the same moment
+// leave in one `writev` after the first. The commands, their order and their replies are the
+// same; a command waits at most until the current run of callbacks ends.
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Redis } from 'ioredis';
@@ -86,8 +88,8 @@ export class RedisSessionStore implements SessionStore {
    * chat: if Redis ran it, the key holds our marker and the session came back to nobody.
    */
   private readonly lost = new Set<string>();
-  /** The socket corked until the next tick (see `coalesce`), if any. */
-  private corked: Socket | null = null;
+  /** The socket that took a command of ours in the current tick, and whether it is corked (see `coalesce`). */
+  private tick: { socket: Socket; corked: boolean } | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -237,17 +239,26 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * Holds the socket's writes until the current tick's callbacks are done, then sends them in one
-   * go (see the top of this file). Corks are counted by Node, so each is undone exactly once.
+   * Called before each command. The first command of the current tick is written at once; from
+   * the second on, the socket's writes are held until the tick's callbacks are done, then sent in
+   * one go (see the top of this file). Each tick record uncorks exactly the socket it corked, once.
    */
   private coalesce(): void {
     const s = (this.redis as { stream?: Socket }).stream;
-    if (!s || s === this.corked || typeof s.cork !== 'function' || s.destroyed) return;
-    s.cork();
-    this.corked = s;
+    if (!s || typeof s.cork !== 'function' || s.destroyed) return;
+    const t = this.tick;
+    if (t && t.socket === s) {
+      if (!t.corked) {
+        t.corked = true;
+        s.cork();
+      }
+      return;
+    }
+    const mine = { socket: s, corked: false };
+    this.tick = mine;
     process.nextTick(() => {
-      this.corked = null;
-      s.uncork();
+      if (this.tick === mine) this.tick = null;
+      if (mine.corked) s.uncork();
     });
   }
 
