@@ -161,10 +161,7 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
 
     // The HTTP server carries /healthz and /metrics, and the Telegram webhook when there is one.
     const health = createHealth({ checks: {} });
-    if (redis) {
-      const r = redis;
-      health.set('redis', async () => r.status === 'ready' && (await r.ping()) === 'PONG');
-    }
+    if (redis) health.set('redis', () => store.ping());
     const http: HttpServer = createHttpServer({ host: config.http.host, port: config.http.port, logger });
     http.route('GET', '/healthz', health.handler);
     http.route('GET', '/metrics', metricsHandler(metrics));
