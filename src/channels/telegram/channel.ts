@@ -27,14 +27,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
 import { run, type RunnerHandle } from '@grammyjs/runner';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
-import { Bot, BotError, GrammyError, HttpError, webhookCallback, type Context, type Middleware, type Transformer } from 'grammy';
+import { Bot, BotError, Composer, GrammyError, HttpError, webhookCallback, type Context, type Middleware, type MiddlewareFn, type Transformer } from 'grammy';
 import type { CallbackQuery, Update, UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { Engine } from '../../core/engine.ts';
 import type { Inbound, Lang, Reply } from '../../core/types.ts';
 import { COMMAND_MENUS } from './commands.ts';
 import { toInbound, updateChat, updateKind } from './inbound.ts';
-import { renderReplies, type OutgoingMessage } from './render.ts';
+import { renderReplies } from './render.ts';
 
 /** What the channel needs of the Runtime (the real one, or a stand-in in tests). */
 export interface TelegramRuntime {
@@ -139,9 +139,11 @@ function onlyMessages(throttler: Transformer): Transformer {
 export const DEFAULT_RETRY: Partial<AutoRetryOptions> = { maxDelaySeconds: 60, maxRetryAttempts: 5 };
 
 const MAX_WEBHOOK_BODY = 1_000_000;
+/** The send options of a reply without buttons (frozen: grammY only reads them). */
+const HTML = Object.freeze({ parse_mode: 'HTML' as const });
 const BLOCKED_MEMORY = 10_000;
 
-/** A "typing…" indicator pending for one update (see withTyping). */
+/** A "typing…" indicator pending for one update (see onUpdate). */
 interface Typing {
   readonly chatId: string;
   finished: boolean;
@@ -159,7 +161,11 @@ class TelegramChannelImpl implements TelegramChannel {
   readonly webhookPath?: string;
 
   private readonly log: Logger;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Updates accepted and not yet finished, and who waits for that number to reach 0 (stop). */
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly inOrder: (ctx: Context, next: () => Promise<void>) => Promise<void>;
+  private readonly before?: MiddlewareFn<Context>;
   /** Chats whose user blocked the bot (logged once per block; forgotten once a send succeeds). */
   private readonly blocked = new Set<string>();
   /** Chats showing a "share my number" keyboard, removed with the next reply. */
@@ -184,12 +190,12 @@ class TelegramChannelImpl implements TelegramChannel {
     this.bot.api.config.use(autoRetry({ ...DEFAULT_RETRY, ...o.retry }));
     if (o.throttle !== false) this.bot.api.config.use(onlyMessages(apiThrottler(o.throttle ?? DEFAULT_THROTTLE)));
 
-    // One middleware for both (each `use` adds a level of async wrappers to every update).
-    const inOrder = perChat((ctx: Context) => ctx.chat?.id.toString());
-    this.bot.use((ctx, next) => this.track(ctx, () => inOrder(ctx, next)));
-    const guarded = this.bot.errorBoundary((err) => this.logFailure(err.ctx.update, err.error, 'error boundary'));
-    if (o.before) guarded.use(o.before);
-    guarded.use((ctx) => this.onUpdate(ctx));
+    // One middleware does it all: counting, per-chat order, the error boundary, `before` and the
+    // user handler. Every `use` (and `errorBoundary`) adds grammY's async wrappers and promises to
+    // every update; calling these directly is the same chain without them.
+    this.inOrder = perChat((ctx: Context) => ctx.chat?.id.toString());
+    if (o.before) this.before = new Composer(o.before).middleware();
+    this.bot.use((ctx) => this.track(ctx));
     this.bot.catch((err: BotError) => this.logFailure(err.ctx.update, err.error, 'bot.catch'));
 
     if (o.webhook) {
@@ -241,12 +247,13 @@ class TelegramChannelImpl implements TelegramChannel {
     const runner = this.runner;
     this.runner = undefined;
     if (runner) await runner.stop()?.catch(() => undefined);
-    if (this.inFlight.size > 0) {
+    if (this.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.o.stopTimeoutMs ?? 10_000)));
-      const res = await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+      const idle = new Promise<'idle'>((r) => this.idleWaiters.push(() => r('idle')));
+      const res = await Promise.race([idle, timeout]);
       clearTimeout(timer);
-      if (res === 'timeout') this.log.warn({ pending: this.inFlight.size }, 'telegram stopped with updates still in progress');
+      if (res === 'timeout') this.log.warn({ pending: this.inFlight }, 'telegram stopped with updates still in progress');
     }
     if (this.started) this.log.info({ mode: this.mode }, 'telegram channel stopped');
     this.started = false;
@@ -302,13 +309,25 @@ class TelegramChannelImpl implements TelegramChannel {
 
   // ---- one update -------------------------------------------------------------------------------
 
-  private async track(ctx: Context, next: () => Promise<void>): Promise<void> {
-    const p = next().catch((err: unknown) => this.logFailure(ctx.update, err, 'track'));
-    this.inFlight.add(p);
+  /** Every update: counted while in progress (stop waits for them), in its chat's order. */
+  private async track(ctx: Context): Promise<void> {
+    this.inFlight++;
     try {
-      await p;
+      await this.inOrder(ctx, () => this.guarded(ctx));
+    } catch (err) {
+      this.logFailure(ctx.update, err, 'track');
     } finally {
-      this.inFlight.delete(p);
+      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** The error boundary: whatever `before` or the handler throws is logged, never passed on. */
+  private async guarded(ctx: Context): Promise<void> {
+    try {
+      if (this.before) await this.before(ctx, () => this.onUpdate(ctx));
+      else await this.onUpdate(ctx);
+    } catch (err) {
+      this.logFailure(ctx.update, err, 'error boundary');
     }
   }
 
@@ -325,7 +344,17 @@ class TelegramChannelImpl implements TelegramChannel {
       done.event = inbound.event.type;
       const pressed = update.callback_query?.message;
       if (pressed && 'reply_markup' in pressed && pressed.reply_markup) await this.removeButtons(inbound.chatId, pressed.message_id);
-      const replies = await this.withTyping(inbound.chatId, this.o.runtime.handle(inbound));
+      // "typing…" if the answer takes a while. One state object and a shared tick, not a closure
+      // per update (this runs for every one).
+      const typing: Typing = { chatId: inbound.chatId, finished: false, timer: undefined };
+      typing.timer = setTimeout(this.typingTick, this.o.typingDelayMs ?? 800, typing);
+      let replies: Reply[];
+      try {
+        replies = await this.o.runtime.handle(inbound);
+      } finally {
+        typing.finished = true;
+        clearTimeout(typing.timer);
+      }
       done.outcome = await this.deliver(inbound.chatId, replies, inbound.event.type === 'contact');
     } catch (err) {
       done.outcome = 'error';
@@ -370,18 +399,6 @@ class TelegramChannelImpl implements TelegramChannel {
     }
   }
 
-  private async withTyping<T>(chatId: string, work: Promise<T>): Promise<T> {
-    // One state object and a shared tick instead of a closure per update (this runs for every one).
-    const typing: Typing = { chatId, finished: false, timer: undefined };
-    typing.timer = setTimeout(this.typingTick, this.o.typingDelayMs ?? 800, typing);
-    try {
-      return await work;
-    } finally {
-      typing.finished = true;
-      clearTimeout(typing.timer);
-    }
-  }
-
   private readonly typingTick = (typing: Typing): void => {
     if (typing.finished) return;
     this.bot.api.sendChatAction(Number(typing.chatId), 'typing').catch(() => undefined);
@@ -397,9 +414,17 @@ class TelegramChannelImpl implements TelegramChannel {
   /** Sends a turn's replies in order. A 403 (blocked) stops the turn quietly; other errors throw. */
   private async deliver(chatId: string, replies: Reply[], contactShared: boolean): Promise<'ok' | 'blocked'> {
     const msgs = renderReplies(replies, { removeReplyKeyboard: contactShared || this.contactKeyboard.has(chatId) });
+    const chat = Number(chatId);
     for (const m of msgs) {
       try {
-        await this.sendOne(chatId, m);
+        try {
+          await this.bot.api.sendMessage(chat, m.html, m.reply_markup ? { parse_mode: 'HTML', reply_markup: m.reply_markup } : HTML);
+        } catch (err) {
+          if (!(err instanceof GrammyError && err.error_code === 400 && /parse entities/i.test(err.description))) throw err;
+          // Should not happen (render escapes everything), but a reply must never be lost to markup.
+          this.log.warn({ chat: chatId }, 'telegram refused the HTML of a reply; sent as plain text');
+          await this.bot.api.sendMessage(chat, m.plain, m.reply_markup ? { reply_markup: m.reply_markup } : {});
+        }
       } catch (err) {
         if (isBlockedError(err)) {
           this.noteBlocked(chatId);
@@ -413,19 +438,6 @@ class TelegramChannelImpl implements TelegramChannel {
       if (markup && 'remove_keyboard' in markup) this.contactKeyboard.delete(chatId);
     }
     return 'ok';
-  }
-
-  private async sendOne(chatId: string, m: OutgoingMessage): Promise<void> {
-    const chat = Number(chatId);
-    const markup = m.reply_markup ? { reply_markup: m.reply_markup } : {};
-    try {
-      await this.bot.api.sendMessage(chat, m.html, { parse_mode: 'HTML', ...markup });
-    } catch (err) {
-      if (!(err instanceof GrammyError && err.error_code === 400 && /parse entities/i.test(err.description))) throw err;
-      // Should not happen (render escapes everything), but a reply must never be lost to markup.
-      this.log.warn({ chat: chatId }, 'telegram refused the HTML of a reply; sent as plain text');
-      await this.bot.api.sendMessage(chat, m.plain, markup);
-    }
   }
 
   private noteBlocked(chatId: string): void {
