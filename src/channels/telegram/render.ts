@@ -37,26 +37,50 @@ export interface RenderOptions {
 }
 
 export function renderReplies(replies: readonly Reply[], opts: RenderOptions = {}): OutgoingMessage[] {
-  const out = replies.flatMap((r) => renderReply(r, opts));
-  const showsReplyKeyboard = out.some((m) => m.reply_markup && 'keyboard' in m.reply_markup);
-  if (opts.removeReplyKeyboard && !showsReplyKeyboard) {
-    const bare = out.find((m) => !m.reply_markup);
-    if (bare) bare.reply_markup = { remove_keyboard: true };
+  // Every turn of every user comes through here: plain loops, no intermediate arrays.
+  const out: OutgoingMessage[] = [];
+  for (const r of replies) renderInto(out, r, opts);
+  if (opts.removeReplyKeyboard) {
+    let bare: OutgoingMessage | undefined;
+    let showsReplyKeyboard = false;
+    for (const m of out) {
+      if (!m.reply_markup) bare ??= m;
+      else if ('keyboard' in m.reply_markup) showsReplyKeyboard = true;
+    }
+    if (bare && !showsReplyKeyboard) bare.reply_markup = { remove_keyboard: true };
   }
   return out;
 }
 
 /** One reply: its text (split when too long) with its keyboard on the last part. */
 export function renderReply(reply: Reply, opts: RenderOptions = {}): OutgoingMessage[] {
-  const parts = splitText(reply.text, TEXT_LIMIT).filter((p) => p.trim() !== '');
-  if (parts.length === 0) parts.push(reply.text.trim() === '' ? '…' : reply.text);
-  const msgs: OutgoingMessage[] = parts.map((p) => {
-    const r = rendered(p);
-    return { html: r.html, plain: r.plain };
-  });
+  const out: OutgoingMessage[] = [];
+  renderInto(out, reply, opts);
+  return out;
+}
+
+const NOT_BLANK = /\S/;
+
+function renderInto(out: OutgoingMessage[], reply: Reply, opts: RenderOptions): void {
+  const text = reply.text;
+  const first = out.length;
+  if (text.length <= TEXT_LIMIT) {
+    // One part, the usual case (splitText would return the text itself).
+    const r = rendered(NOT_BLANK.test(text) ? text : '…');
+    out.push({ html: r.html, plain: r.plain });
+  } else {
+    for (const p of splitText(text, TEXT_LIMIT)) {
+      if (!NOT_BLANK.test(p)) continue;
+      const r = rendered(p);
+      out.push({ html: r.html, plain: r.plain });
+    }
+    if (out.length === first) {
+      const r = rendered(NOT_BLANK.test(text) ? text : '…');
+      out.push({ html: r.html, plain: r.plain });
+    }
+  }
   const markup = keyboardOf(reply, opts);
-  if (markup) msgs[msgs.length - 1]!.reply_markup = markup;
-  return msgs;
+  if (markup) out[out.length - 1]!.reply_markup = markup;
 }
 
 function keyboardOf(reply: Reply, opts: RenderOptions): ReplyMarkup | undefined {
