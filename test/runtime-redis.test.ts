@@ -50,6 +50,20 @@ describe('two runtimes sharing one Redis', () => {
     await Promise.all(conns.map((c) => c.quit()));
   });
 
+  it('take turns on one chat: each works from what the other wrote, never from its own older copy', async () => {
+    // Every message after the first finds this process's copy of the session one step old (the
+    // other process wrote since): the step worked out from that copy while the claim was on its
+    // way must be dropped, or a message of the other process would vanish from the log.
+    const prefix = `test:turns:${process.pid}:`;
+    const engine = tallyEngine();
+    const conns = [new Redis(inject('redisUrl')), new Redis(inject('redisUrl'))];
+    const runtimes = conns.map((c) => new Runtime({ engine, store: new RedisSessionStore(c, { prefix, ttlMs: 60_000 }), logger: silent }));
+    for (let i = 0; i < 12; i++) await runtimes[i % 2]!.handle(text('turns', String(i), `t${i}`));
+    const stored = JSON.parse((await redis.get(`${prefix}s:telegram:turns`))!);
+    expect(stored.answers.log).toBe('0,1,2,3,4,5,6,7,8,9,10,11');
+    await Promise.all(conns.map((c) => c.quit()));
+  });
+
   it('drop a platform retry of a message already applied', async () => {
     const prefix = `test:dedup:${process.pid}:`;
     const rt = new Runtime({ engine: tallyEngine(), store: new RedisSessionStore(redis, { prefix, ttlMs: 60_000 }), logger: silent });

@@ -106,7 +106,23 @@ export class Runtime {
     let outcome: 'ok' | 'duplicate' | 'unavailable' | 'error' = 'ok';
     let lang: Lang = engine.defaultLang;
     try {
-      claim = await store.claim(key);
+      // Read once, before the claim: the moment the message is handled is when it arrived here.
+      const now = this.now();
+      const claiming = store.claim(key);
+      // While the claim is on its way to the store and back (a network round trip), step the
+      // session this process expects it to return. `step` is pure, so when the claim does return
+      // that very session the result is the same as stepping it afterwards, and the user waits for
+      // one step less; otherwise the guess is dropped. Effects only run once the chat is held.
+      const expected = store.peek?.(key);
+      let guess: StepResult | undefined;
+      if (expected) {
+        try {
+          guess = step(engine, expected, inbound, now);
+        } catch {
+          guess = undefined; // the real step below meets the same problem and reports it
+        }
+      }
+      claim = await claiming;
       const loaded = claim.loaded;
       const prefix: Reply[] = [];
       let session: Session | null = null;
@@ -117,8 +133,7 @@ export class Runtime {
         logger.warn({ chat: key, reason: loaded.reason }, 'session reset');
         prefix.push({ text: engine.t(lang, 'common.sessionReset'), lang });
       }
-      const now = this.now();
-      let res = step(engine, session, inbound, now);
+      let res = guess && session === expected ? guess : step(engine, session, inbound, now);
       if (res.duplicate || res.unchanged) {
         // Nothing to apply: a stray effect (a push for a chat that moved on, or deleted its
         // data) must not create or refresh a session.

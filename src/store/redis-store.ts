@@ -158,6 +158,10 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
+  peek(chatKey: string): Session | undefined {
+    return this.known.get(this.keyOf(chatKey))?.session;
+  }
+
   async commit(claim: Claim, session: Session, ttlMs?: number): Promise<void> {
     const raw = encodeSession(session);
     await this.handBack(claim, raw, ttlMs);

@@ -17,6 +17,13 @@ export interface Claim {
 export interface SessionStore {
   claim(key: string): Promise<Claim>;
   /**
+   * The session this process expects the next claim of `key` to return, if it knows one (the one
+   * it last wrote or read), without asking anyone. Only a guess: the claim decides. When the claim
+   * then loads a session, it is this very object exactly when the stored session is still the one
+   * this process knew, so the runtime can start working on it while the claim is on its way.
+   */
+  peek?(key: string): Session | undefined;
+  /**
    * Hands the chat back with `session`. The store may keep the object and return it from a later
    * claim (the Redis store does, to skip decoding), so neither side may change it in place.
    * `ttlMs` shortens this session's life (it holds personal answers); default: the store's TTL.
