@@ -18,19 +18,32 @@
 //                                               helpdesk's events in this process: sum over processes)
 //   pandu_process_*, pandu_nodejs_*             prom-client's default metrics (CPU, memory, event loop lag)
 //
+// Cost per message: the runtime hook and the Telegram transformer run for every message, and
+// prom-client's own inc/observe build a key from the label object and search the series on each
+// call. So they count in plain numbers of their own (`Tally`, and latency bucket counts per
+// channel), and the metrics' collect callbacks add those to prom-client when /metrics is read:
+// the text served is the same as if every event had gone straight to prom-client, series in the
+// same order (a counter's series are made in the order they first count). Only the latency sum
+// and count go into prom-client's own record of the series as each message is handled, value by
+// value as prom-client adds them, so the float sum is the same to the last bit (see `seriesOf`).
+//
 // Active sessions: counted from the runtime hook, not from Redis. The Redis keys are not a measure
 // of activity: a session key lives for SESSION_TTL_DAYS (30 days by default) after the last message,
 // DBSIZE counts every key of the database (other prefixes, helpdesk keys), and SCAN is O(keys) on
-// the server that every message depends on. A Map of chat key -> last activity in this process costs
-// one delete+set per message and one entry (~100 bytes) per active chat; expired entries are dropped
-// at scrape time from the front of the Map (insertion order = activity order), so a scrape costs
-// O(expired). Behind a load balancer, sum the gauge over processes: a chat whose messages reached two
+// the server that every message depends on. A Map per channel of chat id -> last activity in this
+// process, one entry (~150 bytes) per active chat. Most messages only update the entry's time in
+// place (one lookup): the Map is ordered by when each entry was last queued, not by last activity,
+// and an entry is queued again (delete+set) only when it was queued more than 1/16 of the window
+// before. So every expired entry lies before the first one queued within the window, and pruning
+// from the front of the Map (at scrape time, and every 1/16 of the window from the hook, so the Map
+// stays bounded without a scraper) costs O(expired + chats last seen in the oldest 1/16 of the
+// window). Behind a load balancer, sum the gauge over processes: a chat whose messages reached two
 // processes within the window is counted twice, an upper bound that is good enough for capacity.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Transformer } from 'grammy';
 import type { Redis } from 'ioredis';
-import { chatKeyOf, type RuntimeHooks } from './core/runtime.ts';
+import type { RuntimeHooks } from './core/runtime.ts';
 import type { Channel, Inbound } from './core/types.ts';
 import { postsMessage } from './channels/telegram/channel.ts';
 import type { HelpdeskStats } from './helpdesk/service.ts';
@@ -58,6 +71,92 @@ export interface MetricsOptions {
   activeWindowMs?: number;
 }
 
+/** A counter series counted in a plain number between scrapes. */
+interface Tally {
+  readonly labels: Record<string, string>;
+  n: number;
+}
+
+/** The tallies of one counter, made when their series first count: prom-client lists series in the order they were made. */
+class Tallies<L extends string> {
+  private readonly list: Tally[] = [];
+
+  constructor(private readonly counter: Counter<L>) {}
+
+  add(labels: Record<L, string>): Tally {
+    const t: Tally = { labels, n: 0 };
+    this.list.push(t);
+    return t;
+  }
+
+  flush(): void {
+    for (const t of this.list) {
+      if (t.n === 0) continue;
+      const n = t.n;
+      t.n = 0;
+      this.counter.inc(t.labels as Record<L, string>, n);
+    }
+  }
+}
+
+/** prom-client's own record of one histogram series (lib/histogram.js, `createBaseValues`). */
+interface HistogramSeries {
+  bucketValues: Record<string, number>;
+  sum: number;
+  count: number;
+}
+
+const BUCKET_KEYS = LATENCY_BUCKETS.map(String);
+
+/**
+ * prom-client's record of the channel's series of pandu_handling_seconds, made if it has none yet
+ * (`zero`, as its first observe would), or null if prom-client no longer keeps it as version 15
+ * does. Observing through the public API adds to the sum one value at a time; the sum of the
+ * values since the last scrape added at scrape time would round differently.
+ */
+function seriesOf(histogram: Histogram<'channel'>, channel: string): HistogramSeries | null {
+  const find = (): HistogramSeries | undefined => {
+    const map = (histogram as unknown as { hashMap?: Record<string, { labels?: Record<string, unknown> } & Partial<HistogramSeries>> }).hashMap;
+    if (map === null || typeof map !== 'object') return undefined;
+    for (const s of Object.values(map)) {
+      const labels = s.labels;
+      if (labels?.channel !== channel || Object.keys(labels).length !== 1) continue;
+      if (typeof s.sum !== 'number' || typeof s.count !== 'number' || typeof s.bucketValues !== 'object' || s.bucketValues === null) return undefined;
+      const buckets = s.bucketValues;
+      return BUCKET_KEYS.every((k) => typeof buckets[k] === 'number') ? (s as HistogramSeries) : undefined;
+    }
+    return undefined;
+  };
+  let series = find();
+  if (series === undefined) {
+    histogram.zero({ channel });
+    series = find();
+  }
+  return series ?? null;
+}
+
+/** A chat's last activity, and when its entry was last (re)inserted in the Map (the Map's order). */
+interface Activity {
+  at: number;
+  queued: number;
+}
+
+/** What one channel counted since the last scrape, and its active chats. */
+class ChannelStats {
+  readonly in: Record<Outcome, Tally | undefined> = { ok: undefined, duplicate: undefined, unavailable: undefined, error: undefined };
+  /** pandu_errors_total of kind unavailable and error. */
+  readonly failed: Record<'unavailable' | 'error', Tally | undefined> = { unavailable: undefined, error: undefined };
+  out: Tally | undefined = undefined;
+  sendFailed: Tally | undefined = undefined;
+  /** Observations since the last scrape by bucket, not cumulative; a value above the last bound is in none. */
+  readonly buckets: number[] = LATENCY_BUCKETS.map(() => 0);
+  /** Before the channel's first observation, undefined; null: observe through prom-client's API. */
+  series: HistogramSeries | null | undefined = undefined;
+  readonly active = new Map<string, Activity>();
+
+  constructor(readonly channel: Channel) {}
+}
+
 export class Metrics {
   readonly registry = new Registry();
   readonly messagesIn: Counter<'channel' | 'outcome'>;
@@ -74,9 +173,15 @@ export class Metrics {
   readonly handoffFirstReply: Histogram;
   readonly handoffRatings: Counter<'rating'>;
 
-  private readonly active = new Map<string, number>();
+  private readonly channels = new Map<Channel, ChannelStats>();
+  private readonly inTallies: Tallies<'channel' | 'outcome'>;
+  private readonly outTallies: Tallies<'channel'>;
+  private readonly errorTallies: Tallies<'channel' | 'kind'>;
   private readonly now: () => number;
   private readonly windowMs: number;
+  /** An active chat's entry moves to the back of its Map at most this often. */
+  private readonly requeueMs: number;
+  private nextPrune = -Infinity;
   private handoffSource?: () => Promise<number> | number;
   private readonly sendSources: { channel: Channel; read: () => SendCounts; last: SendCounts }[] = [];
   private readonly detach: (() => void)[] = [];
@@ -84,6 +189,7 @@ export class Metrics {
   constructor(o: MetricsOptions = {}) {
     this.now = o.now ?? Date.now;
     this.windowMs = o.activeWindowMs ?? ACTIVE_WINDOW_MS;
+    this.requeueMs = this.windowMs / 16;
     const registers = [this.registry];
     const self = this;
     this.messagesIn = new Counter({
@@ -91,6 +197,9 @@ export class Metrics {
       help: 'Messages handled by the runtime, by channel and outcome (ok, duplicate, unavailable, error)',
       labelNames: ['channel', 'outcome'] as const,
       registers,
+      collect() {
+        self.flush();
+      },
     });
     this.messagesOut = new Counter({
       name: 'pandu_messages_out_total',
@@ -98,6 +207,7 @@ export class Metrics {
       labelNames: ['channel'] as const,
       registers,
       collect() {
+        self.flush();
         self.pollSends(); // registered before pandu_errors_total, so both are current in one scrape
       },
     });
@@ -107,13 +217,22 @@ export class Metrics {
       labelNames: ['channel'] as const,
       buckets: LATENCY_BUCKETS,
       registers,
+      collect() {
+        self.flush();
+      },
     });
     this.errors = new Counter({
       name: 'pandu_errors_total',
       help: 'Failures: unavailable (session store down), error (a bug in a flow or action), send (a reply not delivered)',
       labelNames: ['channel', 'kind'] as const,
       registers,
+      collect() {
+        self.flush();
+      },
     });
+    this.inTallies = new Tallies(this.messagesIn);
+    this.outTallies = new Tallies(this.messagesOut);
+    this.errorTallies = new Tallies(this.errors);
     this.activeSessions = new Gauge({
       name: 'pandu_active_sessions',
       help: `Chats with a message handled by this process in the last ${Math.round(this.windowMs / 60_000)} minutes`,
@@ -161,11 +280,11 @@ export class Metrics {
   }
 
   handled(inbound: Inbound, ms: number, outcome: Outcome): void {
-    const channel = inbound.channel;
-    this.messagesIn.inc({ channel, outcome });
-    this.handling.observe({ channel }, ms / 1000);
-    if (outcome === 'unavailable' || outcome === 'error') this.errors.inc({ channel, kind: outcome });
-    if (inbound.event.type !== 'effect') this.touch(chatKeyOf(inbound));
+    const st = this.stats(inbound.channel);
+    (st.in[outcome] ??= this.inTallies.add({ channel: st.channel, outcome })).n++;
+    this.observe(st, ms / 1000);
+    if (outcome === 'unavailable' || outcome === 'error') (st.failed[outcome] ??= this.errorTallies.add({ channel: st.channel, kind: outcome })).n++;
+    if (inbound.event.type !== 'effect') this.touch(st.active, inbound.chatId);
   }
 
   /** Messages delivered by a channel that has no API transformer (WhatsApp, console). */
@@ -186,17 +305,18 @@ export class Metrics {
    * sendMessage (and other send* methods) that Telegram accepted. A refused one counts as a send error.
    */
   telegramTransformer(staffChatId?: number): Transformer {
+    const st = this.stats('telegram');
     return async (prev, method, payload, signal) => {
       // Users only: the helpdesk's cards and relays to the staff group are not messages out.
       const chat = (payload as { chat_id?: unknown } | undefined)?.chat_id;
       if (!postsMessage(method) || (staffChatId !== undefined && Number(chat) === staffChatId)) return prev(method, payload, signal);
       try {
         const res = await prev(method, payload, signal);
-        if (res.ok) this.messagesOut.inc({ channel: 'telegram' });
-        else this.errors.inc({ channel: 'telegram', kind: 'send' });
+        if (res.ok) (st.out ??= this.outTallies.add({ channel: 'telegram' })).n++;
+        else (st.sendFailed ??= this.errorTallies.add({ channel: 'telegram', kind: 'send' })).n++;
         return res;
       } catch (err) {
-        this.errors.inc({ channel: 'telegram', kind: 'send' });
+        (st.sendFailed ??= this.errorTallies.add({ channel: 'telegram', kind: 'send' })).n++;
         throw err;
       }
     };
@@ -267,20 +387,86 @@ export class Metrics {
     }
   }
 
-  private touch(key: string): void {
-    // Re-insert so the Map stays ordered by last activity.
-    this.active.delete(key);
-    this.active.set(key, this.now());
-    this.countActive(); // drops the expired front, so the map stays bounded without a scraper
+  private stats(channel: Channel): ChannelStats {
+    let st = this.channels.get(channel);
+    if (st === undefined) {
+      st = new ChannelStats(channel);
+      this.channels.set(channel, st);
+    }
+    return st;
+  }
+
+  private observe(st: ChannelStats, seconds: number): void {
+    // prom-client would throw, from inside the runtime's finally; a NaN would spoil the sum for good.
+    if (!Number.isFinite(seconds)) return;
+    let series = st.series;
+    if (series === undefined) series = st.series = seriesOf(this.handling, st.channel);
+    if (series === null) {
+      this.handling.observe({ channel: st.channel }, seconds);
+      return;
+    }
+    series.sum += seconds;
+    series.count += 1;
+    // prom-client's buckets hold values <= their bound; above the last one, only +Inf (the count).
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (seconds <= LATENCY_BUCKETS[i]!) {
+        st.buckets[i]!++;
+        break;
+      }
+    }
+  }
+
+  /** Adds what the per-message paths counted since the last scrape to prom-client. */
+  private flush(): void {
+    this.inTallies.flush();
+    this.outTallies.flush();
+    this.errorTallies.flush();
+    for (const st of this.channels.values()) {
+      const series = st.series;
+      if (!series) continue;
+      const buckets = st.buckets;
+      for (let i = 0; i < buckets.length; i++) {
+        const n = buckets[i]!;
+        if (n === 0) continue;
+        buckets[i] = 0;
+        series.bucketValues[BUCKET_KEYS[i]!]! += n;
+      }
+    }
+  }
+
+  private touch(active: Map<string, Activity>, chatId: string): void {
+    const now = this.now();
+    const a = active.get(chatId);
+    if (a === undefined) active.set(chatId, { at: now, queued: now });
+    else if (now - a.queued < this.requeueMs) a.at = now;
+    else {
+      // Now and then to the back, so that pruning, which stops at the first entry queued within
+      // the window, walks past few chats that are still active.
+      a.at = a.queued = now;
+      active.delete(chatId);
+      active.set(chatId, a);
+    }
+    if (now >= this.nextPrune) this.prune(now); // so the Maps stay bounded without a scraper
   }
 
   private countActive(): number {
-    const cutoff = this.now() - this.windowMs;
-    for (const [key, at] of this.active) {
-      if (at > cutoff) break;
-      this.active.delete(key);
+    return this.prune(this.now());
+  }
+
+  /** Drops the expired chats and counts the others. */
+  private prune(now: number): number {
+    const cutoff = now - this.windowMs;
+    let count = 0;
+    for (const st of this.channels.values()) {
+      for (const [chatId, a] of st.active) {
+        // Behind this entry, every chat was queued, hence last active, within the window.
+        if (a.queued > cutoff) break;
+        if (a.at <= cutoff) st.active.delete(chatId);
+      }
+      count += st.active.size;
     }
-    return this.active.size;
+    this.nextPrune = now + this.requeueMs;
+    return count;
   }
 }
 
