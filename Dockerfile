@@ -4,7 +4,10 @@
 # as the unprivileged `node` user. See docs/operations.md.
 #
 #   docker build -t pandu .
-#   docker run --env-file .env -p 8080:8080 -v pandu-whatsapp:/data/whatsapp pandu
+#   docker run --env-file .env -p 8080:8080 -v pandu-whatsapp:/data/whatsapp --hostname pandu pandu
+#
+# --hostname: keep it the same for every container on that volume (see docker-compose.yml): Chromium
+# refuses a WhatsApp profile whose leftover lock names another host.
 #
 # Stages:
 #   deps     every dependency (npm ci, dev included), for the type check

@@ -241,7 +241,9 @@ export function unusedVariables(env: NodeJS.ProcessEnv, config: Config): string[
   };
   when(config.telegram === undefined, ['TELEGRAM_WEBHOOK_URL', 'TELEGRAM_WEBHOOK_SECRET', 'TELEGRAM_API_ROOT']);
   when(config.telegram?.webhook === undefined, ['TELEGRAM_WEBHOOK_SECRET']);
-  when(!config.whatsapp.enabled, ['WHATSAPP_DATA_DIR', 'WHATSAPP_CHROMIUM_PATH', 'WHATSAPP_MAX_BACKLOG_AGE_SEC', 'WHATSAPP_ID_SECRET']);
+  // Not WHATSAPP_DATA_DIR and WHATSAPP_CHROMIUM_PATH: the Docker image sets both for every
+  // container, WhatsApp or not, and a warning at every start that nobody can act on is noise.
+  when(!config.whatsapp.enabled, ['WHATSAPP_MAX_BACKLOG_AGE_SEC', 'WHATSAPP_ID_SECRET']);
   when(config.helpdesk.chatId === undefined, ['HELPDESK_HOURS', 'HELPDESK_REMIND_AFTER_MIN', 'HELPDESK_IDLE_CLOSE_MIN']);
   when(config.status.provider !== 'file', ['STATUS_FILE']);
   when(config.status.provider !== 'redis', ['STATUS_REDIS_URL', 'STATUS_REDIS_PREFIX']);

@@ -159,6 +159,20 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
       return 0;
     }
 
+    // Signals are taken from here on, not only once everything has started: a start-up that hangs
+    // (Telegram's API unreachable, getMe retrying) must still stop cleanly when asked to.
+    let up = false;
+    const signalled = new Promise<NodeJS.Signals>((resolve) => {
+      const onSignal = (sig: NodeJS.Signals) => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        if (up) resolve(sig);
+        else void shutdown(`${sig} during start-up`).finally(() => process.exit(0));
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+
     // The HTTP server carries /healthz and /metrics, and the Telegram webhook when there is one.
     const health = createHealth({ checks: {} });
     if (redis) health.set('redis', () => store.ping());
@@ -167,6 +181,7 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
     http.route('GET', '/metrics', metricsHandler(metrics));
 
     let fatal: Error | undefined;
+    let telegramStarted = false;
     if (config.telegram) {
       const tg = createTelegramChannel({
         token: config.telegram.token,
@@ -187,7 +202,8 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
       rt.setSender('telegram', async (chatId, replies) => {
         if ((await tg.send(chatId, replies)) === 'blocked') throw new Error('the user blocked the bot');
       });
-      health.set('telegram', () => fatal === undefined);
+      // Down until it has started (getMe, setWebhook or polling), so an unreachable Bot API shows.
+      health.set('telegram', () => telegramStarted && fatal === undefined);
     }
 
     if (config.whatsapp.enabled) {
@@ -229,8 +245,9 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
     await helpdesk?.start(rt);
     if (telegram) {
       const tg = telegram;
-      await tg.start();
       stops.push({ name: 'telegram', stop: () => tg.stop() });
+      await tg.start();
+      telegramStarted = true;
     }
     if (whatsapp) {
       const wa = whatsapp;
@@ -240,16 +257,9 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
     // Last to stop first: /healthz says "stopping" before anything else goes away.
     stops.push({ name: 'health', stop: async () => health.markStopping() });
 
+    up = true;
     logger.info({ channels, store: redis ? 'redis' : 'memory', status: config.status.provider }, 'Pandu started');
-    await new Promise<void>((resolve) => {
-      const onSignal = (sig: NodeJS.Signals) => {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        void shutdown(sig).finally(resolve);
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
+    await shutdown(await signalled);
     return 0;
   } catch (err) {
     await shutdown('start-up failed');

@@ -173,3 +173,71 @@ describe('SIGTERM during a burst (webhook mode)', () => {
     expect(clients).toHaveLength(1); // ours
   }, 60_000);
 });
+
+describe('SIGTERM while start-up hangs on an unreachable Bot API', () => {
+  let child: ChildProcess | undefined;
+  let silentApi: Server | undefined;
+
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    silentApi?.closeAllConnections();
+    await new Promise<void>((r) => (silentApi ? silentApi.close(() => r()) : r()));
+  });
+
+  it('says telegram is down on /healthz until it has started, and stops cleanly when asked', async () => {
+    // A Bot API that takes every request and never answers: getMe waits for ever.
+    let calls = 0;
+    silentApi = createServer(() => {
+      calls++;
+    });
+    await new Promise<void>((r) => silentApi!.listen(0, '127.0.0.1', r));
+    const apiRoot = `http://127.0.0.1:${(silentApi.address() as AddressInfo).port}`;
+    const httpPort = await freePort();
+    let output = '';
+    child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+      cwd: process.cwd(),
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        LOG_LEVEL: 'info',
+        TELEGRAM_BOT_TOKEN: '123456:start-up-hangs',
+        TELEGRAM_API_ROOT: apiRoot,
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(httpPort),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const st of [child.stdout, child.stderr]) st?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child!.once('exit', (code, signal) => r({ code, signal })));
+
+    let health: { status: number; body: string } | undefined;
+    try {
+      await waitFor(
+        'Pandu to ask for getMe and serve /healthz',
+        async () => {
+          if (child!.exitCode !== null) throw new Error(`Pandu exited early (${child!.exitCode})`);
+          if (calls === 0) return false;
+          try {
+            const r = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+            health = { status: r.status, body: await r.text() };
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        30_000,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- Pandu's output ---\n${output}`);
+    }
+    expect(health!.status).toBe(503);
+    expect(health!.body).toContain('telegram');
+
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const { code, signal } = await exited;
+    expect({ code, signal }, output).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(EXIT_WITHIN_MS);
+    expect(output).toContain('during start-up');
+  }, 60_000);
+});

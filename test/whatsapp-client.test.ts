@@ -21,6 +21,9 @@ describe('whatsapp client factory', () => {
     expect(auth.dataPath).toBe(resolve('/data/wa'));
     expect(auth.clientId).toBe('pandu');
     expect(o.puppeteer).toMatchObject({ executablePath: '/usr/bin/chromium', headless: true });
+    // Pandu closes Chromium in its own shutdown: puppeteer must not SIGKILL it first, which leaves
+    // the profile locked, so that a recreated container could never log in again.
+    expect(o.puppeteer).toMatchObject({ handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
     const args = (o.puppeteer as { args: string[] }).args;
     for (const flag of ['--no-sandbox', '--disable-setuid-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']) {
       expect(args).toContain(flag);

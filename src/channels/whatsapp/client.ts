@@ -51,6 +51,13 @@ export function whatsAppClientOptions(cfg: WhatsAppClientConfig): ClientOptions 
       executablePath: cfg.chromiumPath,
       headless: true,
       args: [...CHROMIUM_ARGS],
+      // Pandu's own shutdown closes the browser (WhatsAppChannel.stop). Puppeteer's default
+      // signal handlers would SIGKILL Chromium first, leaving its profile lock behind in the data
+      // folder: a new container (another host name) then refuses the profile for good ("in use by
+      // another computer"), and on SIGINT puppeteer would also exit the process mid-shutdown.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
     },
     // The cached WhatsApp Web page goes to the data folder too, not to ./.wwebjs_cache.
     webVersionCache: { type: 'local', path: join(cfg.dataDir, 'web-cache') },
