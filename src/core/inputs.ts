@@ -9,6 +9,9 @@ export type ParseResult =
 
 /** Lowercase, trim, strip surrounding punctuation and zero-width marks, collapse spaces. */
 export function normalizeAnswer(text: string): string {
+  // Most answers ("2", "ya", "30", "dua puluhan") are already in normal form but for the case;
+  // the full pass below (NFKC and four regular expressions) is then only a lowercase.
+  if (isPlainWords(text)) return text.toLowerCase();
   return text
     .normalize('NFKC')
     .replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u0000]/g, '')
@@ -16,6 +19,19 @@ export function normalizeAnswer(text: string): string {
     .replace(/[!?.,;:"'`~()[\]{}*_]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/** ASCII letters and digits, words separated by single spaces, no space at either end. */
+function isPlainWords(text: string): boolean {
+  const n = text.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90)) continue;
+    if (c === 32 && i > 0 && i < n - 1 && text.charCodeAt(i - 1) !== 32) continue;
+    return false;
+  }
+  return true;
 }
 
 const YES = new Set(['ya', 'iya', 'iyaa', 'iyah', 'y', 'yes', 'yep', 'yup', 'yeah', 'benar', 'betul', 'bener', 'betol', 'ok', 'oke', 'okay', 'sip', 'ya benar', 'iya benar', 'ya betul', 'ya saya', 'pernah', 'sudah', 'udah', 'udh', 'sdh', 'true']);
@@ -47,6 +63,9 @@ export function parseYesNo(text: string): boolean | null {
 const NUMBER_FILLER = /\b(umur|usia|saya|sy|aku|tahun|thn|th|years?|yrs?|old|yo|age|i'?m|am|sekitar|kira kira|kira2|orang|org)\b/g;
 
 export function parseInteger(text: string, min: number, max: number): ParseResult {
+  // Plain digits ("30", "2"), most answers, come out of the replacements below unchanged.
+  const n0 = shortDigits(text);
+  if (n0 !== null) return n0 < min || n0 > max ? { ok: false, reason: 'range' } : { ok: true, value: n0 };
   if (/\d[.,]\d/.test(text)) return { ok: false, reason: 'format' }; // 25.5, 1,5: not a whole number
   const t = normalizeAnswer(text)
     .replace(/(\d)([a-z])/g, '$1 $2') // "30thn" -> "30 thn"
@@ -57,6 +76,19 @@ export function parseInteger(text: string, min: number, max: number): ParseResul
   if (n === null) return { ok: false, reason: 'format' };
   if (n < min || n > max) return { ok: false, reason: 'range' };
   return { ok: true, value: n };
+}
+
+/** The value of 1 to 6 ASCII digits and nothing else, or null. */
+function shortDigits(text: string): number | null {
+  const len = text.length;
+  if (len === 0 || len > 6) return null;
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 // ---- numbers written in words: "dua puluh lima", "duapuluh lima", "sembilan belas", "seratus" ----
@@ -87,14 +119,15 @@ const NUMBER_WORDS: Record<string, NumberWord> = {
 const GLUED = new RegExp(`^(${Object.keys(DIGIT_WORDS).join('|')})(puluh|belas|ratus|ribu)$`);
 
 function numberTokens(t: string): string[] {
-  return t
-    .replace(/-/g, ' ')
-    .split(' ')
-    .filter((w) => w !== '' && w !== 'and' && w !== 'dan')
-    .flatMap((w) => {
-      const g = GLUED.exec(w);
-      return g ? [g[1]!, g[2]!] : [w];
-    });
+  // A loop rather than filter + flatMap: flatMap alone cost over 1 µs for two words.
+  const out: string[] = [];
+  for (const w of t.replace(/-/g, ' ').split(' ')) {
+    if (w === '' || w === 'and' || w === 'dan') continue;
+    const g = GLUED.exec(w);
+    if (g) out.push(g[1]!, g[2]!);
+    else out.push(w);
+  }
+  return out;
 }
 
 /**
@@ -243,30 +276,48 @@ export function parseNik(text: string): ParseResult {
 export interface OptionCandidate {
   id: string;
   /** Every way the option may be written: labels in every language, aliases. Normalized here. */
-  names: string[];
+  names: readonly string[];
+}
+
+const normalizedCache = new WeakMap<readonly string[], readonly string[]>();
+
+/**
+ * An option's names, normalized. A frozen list (step's options, built once per step) cannot
+ * change, so its normalized form is kept; any other list is normalized on every call.
+ */
+function normalizedNames(o: OptionCandidate): readonly string[] {
+  const names = o.names;
+  if (!Object.isFrozen(names)) return names.map(normalizeAnswer);
+  let n = normalizedCache.get(names);
+  if (!n) {
+    n = Object.freeze(names.map(normalizeAnswer));
+    normalizedCache.set(names, n);
+  }
+  return n;
 }
 
 /**
  * Pick an option by its number, its id, one of its names, a unique part of a name, or a close
  * misspelling of a name. Returns null when nothing, or more than one option, fits.
  */
-export function matchOption(text: string, options: OptionCandidate[]): string | null {
+export function matchOption(text: string, options: readonly OptionCandidate[]): string | null {
   const t = normalizeAnswer(text);
   if (t === '') return null;
   const num = t.match(/^(?:no |nomor |nomer |pilih |angka )?(\d{1,2})$/);
   if (num) return options[Number(num[1]) - 1]?.id ?? null;
-  const exact = options.filter((o) => o.id === t || o.names.some((n) => normalizeAnswer(n) === t));
+  const names = options.map(normalizedNames);
+  const exact = options.filter((o, i) => o.id === t || names[i]!.includes(t));
   if (exact.length === 1) return exact[0]!.id;
   if (t.length >= 4) {
-    const partial = options.filter((o) => o.names.some((n) => normalizeAnswer(n).includes(t)));
+    const partial = options.filter((_, i) => names[i]!.some((n) => n.includes(t)));
     if (partial.length === 1) return partial[0]!.id;
   }
   // Near misses: allow about one typo per four letters, and only a clear winner.
   let best: { id: string; d: number } | null = null;
   let tie = false;
-  for (const o of options) {
-    for (const raw of o.names) {
-      const n = normalizeAnswer(raw);
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i]!;
+    for (const n of names[i]!) {
       if (n.length < 3) continue;
       const allowed = Math.max(1, Math.floor(n.length / 4));
       // The distance is at least the difference in length: skip the O(n·m) distance when that
@@ -283,7 +334,7 @@ export function matchOption(text: string, options: OptionCandidate[]): string | 
   return best && !tie ? best.id : null;
 }
 
-export function parseInput(input: FlowInput, text: string, today: Date, options: OptionCandidate[] = []): ParseResult {
+export function parseInput(input: FlowInput, text: string, today: Date, options: readonly OptionCandidate[] = []): ParseResult {
   switch (input.type) {
     case 'yesno': {
       const yn = parseYesNo(text);

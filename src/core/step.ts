@@ -1,9 +1,9 @@
 // step(engine, session, input) -> new session, replies, effects. Pure: no I/O, no clock of its own,
 // the same arguments always give the same result. Almost every behaviour test lives on top of it.
-import { AGENT_FLOW, MENU_FLOW, type Command, type Engine, type Say } from './engine.ts';
+import { AGENT_FLOW, MENU_FLOW, type Command, type Engine, type Say, type Translate } from './engine.ts';
 import type { Flow, FlowStep, Target } from './flow-schema.ts';
 import { looksLikeValue, normalizeAnswer, parseInput, parseYesNo, matchOption, type OptionCandidate } from './inputs.ts';
-import { cloneSession } from './session-clone.ts';
+import { copyOwn, stepSession } from './session-clone.ts';
 import {
   HISTORY_LIMIT,
   LANGS,
@@ -54,7 +54,7 @@ export function step(engine: Engine, prev: Session | null, input: Inbound, now: 
   // Personal data is kept no longer than the step that needs it: after a pause the user has
   // left that step in all but name, so its personal answers go before anything else happens.
   if (prev && now - prev.ts > PERSONAL_TTL_MS) turn.dropPersonal();
-  if (input.messageId) turn.s.seen = [...turn.s.seen, input.messageId].slice(-SEEN_LIMIT);
+  if (input.messageId) turn.s.seen = appendBounded(turn.s.seen, input.messageId, SEEN_LIMIT);
   if (!prev && input.event.type !== 'start' && input.event.type !== 'effect') {
     // A first message that is not /start still deserves a greeting before it is handled.
     turn.say({ key: 'common.welcome' });
@@ -78,6 +78,44 @@ export function personalAnswers(engine: Engine): ReadonlySet<string> {
   return names;
 }
 
+/** `[...xs, x].slice(-limit)` without the two intermediate arrays. */
+function appendBounded<T>(xs: readonly T[], x: T, limit: number): T[] {
+  const out: T[] = [];
+  for (let i = Math.max(0, xs.length + 1 - limit); i < xs.length; i++) out.push(xs[i]!);
+  out.push(x);
+  return out;
+}
+
+/**
+ * What a step says that depends on nothing but the flow and the texts, kept per translation
+ * function and step: texts and flows are fixed once loaded, so each is worked out once.
+ */
+interface StepTexts {
+  /** The options typed answers are compared with; frozen, so matchOption keeps their normalized names. */
+  options?: readonly OptionCandidate[];
+  /** The hint for an invalid answer, by language and reason (its parameters come from the flow only). */
+  hints?: Map<string, string>;
+}
+const stepTextsCache = new WeakMap<Translate, WeakMap<FlowStep, StepTexts>>();
+const NO_OPTIONS: readonly OptionCandidate[] = Object.freeze([]);
+
+function stepTexts(t: Translate, st: FlowStep): StepTexts {
+  let byStep = stepTextsCache.get(t);
+  if (!byStep) stepTextsCache.set(t, (byStep = new WeakMap()));
+  let texts = byStep.get(st);
+  if (!texts) byStep.set(st, (texts = {}));
+  return texts;
+}
+
+function buildOptions(t: Translate, st: FlowStep): readonly OptionCandidate[] {
+  const input = st.input;
+  const candidate = (id: string, label: string, aliases: readonly string[] = []): OptionCandidate =>
+    Object.freeze({ id, names: Object.freeze([...LANGS.map((l) => t(l, label)), ...aliases]) });
+  if (input?.type === 'yesno') return Object.freeze([candidate('yes', 'common.yes'), candidate('no', 'common.no')]);
+  if (input?.type !== 'choice') return NO_OPTIONS;
+  return Object.freeze(input.options.map((o) => candidate(o.id, o.label, o.aliases)));
+}
+
 function samePlace(a: Place | undefined, b: Place | undefined): boolean {
   return !!a && !!b && a.flow === b.flow && a.step === b.step;
 }
@@ -95,14 +133,30 @@ class Turn {
   private hops = 0;
   /** This turn began with the welcome: an intent marked `greeting` needs no answer of its own. */
   welcomed = false;
+  /** `s.answers` is this turn's own object, not still the one of the session step was given. */
+  private ownAnswers = false;
 
   constructor(
     private readonly e: Engine,
     prev: Session,
     private readonly now: number,
   ) {
-    this.s = cloneSession(prev);
+    this.s = stepSession(prev);
     this.s.ts = now;
+  }
+
+  /** The answers, to change: copied from the given session on the first change of the turn. */
+  private answersToChange(): Session['answers'] {
+    if (!this.ownAnswers) {
+      this.s.answers = copyOwn(this.s.answers);
+      this.ownAnswers = true;
+    }
+    return this.s.answers;
+  }
+
+  private clearAnswers(): void {
+    this.s.answers = {};
+    this.ownAnswers = true;
   }
 
   result(): StepResult {
@@ -111,7 +165,7 @@ class Turn {
 
   /** Forget the answers of every `personal` step (see step()). */
   dropPersonal(): void {
-    for (const name of personalAnswers(this.e)) delete this.s.answers[name];
+    for (const name of personalAnswers(this.e)) if (Object.hasOwn(this.s.answers, name)) delete this.answersToChange()[name];
   }
 
   // ---- what happened ------------------------------------------------------------------------
@@ -203,7 +257,7 @@ class Turn {
         return this.back();
       case 'restart': {
         const flow = mustFlow(this.e, this.s.at.flow);
-        this.s.answers = {};
+        this.clearAnswers();
         this.s.hist = [];
         this.clearReturns();
         this.say({ key: 'common.restarted' });
@@ -279,7 +333,7 @@ class Turn {
       }
       // The runtime deletes everything held about this chat instead of saving the session.
       this.effects.push({ type: 'deleteUserData' });
-      this.s.answers = {};
+      this.clearAnswers();
       this.s.hist = [];
       this.clearReturns();
       this.say({ key: 'common.deleted' });
@@ -339,15 +393,24 @@ class Turn {
   // ---- answering and moving -----------------------------------------------------------------
 
   private invalid(st: FlowStep, reason: string): void {
-    const input = st.input!;
-    const key = st.hint ?? `common.invalid.${input.type}`;
-    const params = input.type === 'integer' ? { min: input.min, max: input.max } : {};
-    this.say({ key: reason === 'tooLong' ? 'common.invalid.tooLong' : key, params });
+    // Every part of the hint (its key, its parameters) comes from the flow, never from the user,
+    // so it is the same text each time for a step and language.
+    const hints = (stepTexts(this.e.t, st).hints ??= new Map());
+    const memo = `${this.s.lang} ${reason === 'tooLong'}`;
+    let text = hints.get(memo);
+    if (text === undefined) {
+      const input = st.input!;
+      const key = st.hint ?? `common.invalid.${input.type}`;
+      const params = input.type === 'integer' ? { min: input.min, max: input.max } : {};
+      text = this.t(reason === 'tooLong' ? 'common.invalid.tooLong' : key, params);
+      hints.set(memo, text);
+    }
+    this.say({ text });
     this.reask();
   }
 
   private answer(st: FlowStep, value: string | number | boolean, optionId?: string): void {
-    if (st.save) this.s.answers[st.save] = value;
+    if (st.save) this.answersToChange()[st.save] = value;
     const input = st.input!;
     let target: Target | undefined;
     if (input.type === 'yesno' && st.branch) target = value === true ? st.branch.yes : st.branch.no;
@@ -396,7 +459,7 @@ class Turn {
 
   /** A flow ended: its answers (personal data among them) and its history go with it. */
   private leaveFlow(): void {
-    this.s.answers = {};
+    this.clearAnswers();
     this.s.hist = [];
     this.clearReturns();
   }
@@ -447,11 +510,14 @@ class Turn {
     const h = this.s.hist;
     const last = h[h.length - 1];
     if (last && last.flow === p.flow && last.step === p.step) return;
-    this.s.hist = [...h, { flow: p.flow, step: p.step }].slice(-HISTORY_LIMIT);
+    this.s.hist = appendBounded(h, { flow: p.flow, step: p.step }, HISTORY_LIMIT);
   }
 
   private back(): void {
-    const prev = this.s.hist.pop();
+    // `hist` may still be the given session's array: never changed in place.
+    const h = this.s.hist;
+    const prev = h[h.length - 1];
+    if (h.length > 0) this.s.hist = h.slice(0, -1);
     if (!prev) {
       this.say({ key: 'common.noBack' });
       return this.reask();
@@ -498,8 +564,8 @@ class Turn {
     const action = this.e.actions[st.action!];
     if (!action) throw new Error(`unknown action ${st.action}`);
     const out = action({ lang: this.s.lang, answers: this.s.answers, session: this.s, event: ev, restate, now: new Date(this.now), t: this.e.t });
-    if (out.set) Object.assign(this.s.answers, out.set);
-    for (const k of out.forget ?? []) delete this.s.answers[k];
+    if (out.set) Object.assign(this.answersToChange(), out.set);
+    if (out.forget) for (const k of out.forget) if (Object.hasOwn(this.s.answers, k)) delete this.answersToChange()[k];
     for (const sy of out.say ?? []) this.say(sy);
     if (out.effects) this.effects.push(...out.effects);
     if (out.choices || out.requestContact) {
@@ -530,7 +596,13 @@ class Turn {
     const input = st.input!;
     let choices: Choice[] | undefined;
     // Questions get no answers interpolated: a personal answer must never be echoed into a text.
-    if (input.type === 'choice') choices = input.options.map((o) => ({ id: o.id, label: this.t(o.label) }));
+    // A label in the session's language is one of the option's names (see buildOptions).
+    const li = LANGS.indexOf(this.s.lang);
+    if ((input.type === 'choice' || input.type === 'yesno') && li >= 0) {
+      const opts = this.optionsOf(st);
+      choices = new Array<Choice>(opts.length);
+      for (let i = 0; i < opts.length; i++) choices[i] = { id: opts[i]!.id, label: opts[i]!.names[li]! };
+    } else if (input.type === 'choice') choices = input.options.map((o) => ({ id: o.id, label: this.t(o.label) }));
     else if (input.type === 'yesno')
       choices = [
         { id: 'yes', label: this.t('common.yes') },
@@ -547,15 +619,11 @@ class Turn {
     return this.optionsOf(st).some((o) => o.names.some((n) => commandKey(n) === key));
   }
 
-  private optionsOf(st: FlowStep): OptionCandidate[] {
-    const input = st.input;
-    if (input?.type === 'yesno')
-      return [
-        { id: 'yes', names: LANGS.map((l) => this.tIn(l, 'common.yes')) },
-        { id: 'no', names: LANGS.map((l) => this.tIn(l, 'common.no')) },
-      ];
-    if (input?.type !== 'choice') return [];
-    return input.options.map((o) => ({ id: o.id, names: [...LANGS.map((l) => this.tIn(l, o.label)), ...(o.aliases ?? [])] }));
+  private optionsOf(st: FlowStep): readonly OptionCandidate[] {
+    const type = st.input?.type;
+    if (type !== 'yesno' && type !== 'choice') return NO_OPTIONS;
+    const texts = stepTexts(this.e.t, st);
+    return (texts.options ??= buildOptions(this.e.t, st));
   }
 
   // ---- output -------------------------------------------------------------------------------
@@ -596,6 +664,6 @@ function sameTarget(a: Target | undefined, b: Target): boolean {
 /** How a whole message is looked up among command aliases: "/Menu@PanduBot" and "MENU!" are "menu". */
 export function commandKey(raw: string): string {
   const t = raw.trim();
-  const slash = t.match(/^\/([A-Za-z_]+)(?:@\w+)?$/);
+  const slash = t.charCodeAt(0) === 47 /* "/" */ ? t.match(/^\/([A-Za-z_]+)(?:@\w+)?$/) : null;
   return slash ? `/${slash[1]!.toLowerCase()}` : normalizeAnswer(t);
 }
