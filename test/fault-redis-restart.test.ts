@@ -16,6 +16,7 @@ import type { Inbound } from '../src/core/types.ts';
 import { RedisSessionStore } from '../src/store/redis-store.ts';
 import { repoEngine } from './support/app.ts';
 import { startRedis, type RedisServer } from './support/redis-server.ts';
+import { storedSession } from './support/stored-session.ts';
 
 const silent = pino({ level: 'silent' });
 const USERS = 24;
@@ -62,7 +63,7 @@ describe('Redis killed and restarted during a burst of conversations', () => {
     );
     for (let u = 0; u < USERS; u++) {
       const raw = await client.get(store.keyOf(`telegram:u${u}`));
-      expect(JSON.parse(raw!).at).toEqual({ flow: 'eligibility', step: 'age' });
+      expect(storedSession(raw!).at).toEqual({ flow: 'eligibility', step: 'age' });
     }
 
     let apologies = 0;
@@ -111,7 +112,7 @@ describe('Redis killed and restarted during a burst of conversations', () => {
     for (const f of finals) expect(f).toContain(eligible);
     for (let u = 0; u < USERS; u++) {
       const raw = await client.get(store.keyOf(`telegram:u${u}`));
-      expect(JSON.parse(raw!).at).toEqual({ flow: 'eligibility', step: 'result_eligible' });
+      expect(storedSession(raw!).at).toEqual({ flow: 'eligibility', step: 'result_eligible' });
     }
     await store.close();
   }, 40_000);

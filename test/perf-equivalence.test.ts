@@ -16,6 +16,7 @@ import { cloneSession } from '../src/core/session-clone.ts';
 import { LANGS, SESSION_VERSION, type Session } from '../src/core/types.ts';
 import { RedisSessionStore } from '../src/store/redis-store.ts';
 import { captureLog, repoEngine, testRuntime } from './support/app.ts';
+import { storedSession } from './support/stored-session.ts';
 
 describe('texts: the memo in createTranslate', () => {
   const resources = readLocales('locales');
@@ -318,7 +319,7 @@ describe('Redis store: the commands of one moment leave in one socket write', ()
       }
       // 200 chats x 3 rounds x 2 commands, one write each before; now a handful per round.
       expect(writes()).toBeLessThan(60);
-      for (const chat of chats) expect(JSON.parse((await redis.get(store.keyOf(chat)))!)).toEqual(sessionOf(chat, 3));
+      for (const chat of chats) expect(storedSession((await redis.get(store.keyOf(chat)))!)).toEqual(sessionOf(chat, 3));
       await redis.del(...chats.map((c) => store.keyOf(c)));
     } finally {
       await redis.quit();
@@ -359,7 +360,7 @@ describe('Redis store: the commands of one moment leave in one socket write', ()
       const again = await store.claim('lone');
       expect(again.loaded).toEqual({ status: 'ok', session });
       await store.release(again);
-      for (const c of ['lone', 'x', 'y', 'z']) expect(JSON.parse((await redis.get(store.keyOf(c)))!)).toEqual(session);
+      for (const c of ['lone', 'x', 'y', 'z']) expect(storedSession((await redis.get(store.keyOf(c)))!)).toEqual(session);
       await redis.del(...['lone', 'x', 'y', 'z'].map((c) => store.keyOf(c)));
     } finally {
       await redis.quit();

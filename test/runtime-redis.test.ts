@@ -10,6 +10,7 @@ import { RedisSessionStore } from '../src/store/redis-store.ts';
 import { repoEngine } from './support/app.ts';
 import { startRedis, type RedisServer } from './support/redis-server.ts';
 import { tallyEngine } from './support/tally-engine.ts';
+import { storedSession } from './support/stored-session.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -43,7 +44,7 @@ describe('two runtimes sharing one Redis', () => {
     // Every message got its answer (the question again), none an apology.
     expect(replies.filter((r) => !r.at(-1)?.text.startsWith('log=') || r.some((x) => x.text.startsWith('common.')) && r[0]!.text !== 'common.welcome')).toEqual([]);
 
-    const stored = JSON.parse((await redis.get(`${prefix}s:telegram:chat-50`))!);
+    const stored = storedSession((await redis.get(`${prefix}s:telegram:chat-50`))!);
     const log = String(stored.answers.log).split(',').map(Number);
     expect([...log].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i)); // each exactly once
     for (const mine of sent) expect(log.filter((x) => mine.includes(x))).toEqual(mine); // in order per process
@@ -59,7 +60,7 @@ describe('two runtimes sharing one Redis', () => {
     const conns = [new Redis(inject('redisUrl')), new Redis(inject('redisUrl'))];
     const runtimes = conns.map((c) => new Runtime({ engine, store: new RedisSessionStore(c, { prefix, ttlMs: 60_000 }), logger: silent }));
     for (let i = 0; i < 12; i++) await runtimes[i % 2]!.handle(text('turns', String(i), `t${i}`));
-    const stored = JSON.parse((await redis.get(`${prefix}s:telegram:turns`))!);
+    const stored = storedSession((await redis.get(`${prefix}s:telegram:turns`))!);
     expect(stored.answers.log).toBe('0,1,2,3,4,5,6,7,8,9,10,11');
     await Promise.all(conns.map((c) => c.quit()));
   });
@@ -70,7 +71,7 @@ describe('two runtimes sharing one Redis', () => {
     await rt.handle(text('c', 'a', 'u1'));
     expect(await rt.handle(text('c', 'a', 'u1'))).toEqual([]);
     await rt.handle(text('c', 'b', 'u2'));
-    expect(JSON.parse((await redis.get(`${prefix}s:telegram:c`))!).answers.log).toBe('a,b');
+    expect(storedSession((await redis.get(`${prefix}s:telegram:c`))!).answers.log).toBe('a,b');
   });
 });
 

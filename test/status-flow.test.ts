@@ -12,6 +12,7 @@ import { REASON_CODES, STATUS_CODES } from '../src/prakerja/status/record.ts';
 import { ConsoleDriver } from './support/drivers/console.ts';
 import { loadDialogues, runDialogue } from './support/dialogue.ts';
 import { DEMO, demoProvider, statusApp, TEST_SECRET, type StatusApp } from './status-helpers.ts';
+import { storedSession } from './support/stored-session.ts';
 
 /** Start the lookup and get to the factor question with this NIK. */
 async function toFactor(app: StatusApp, user: string, nik: string, channel: Inbound['channel'] = 'console'): Promise<string> {
@@ -28,7 +29,7 @@ async function byCard(app: StatusApp, user: string, nik: string, card: string): 
 
 function answersOf(app: StatusApp, user: string, channel = 'console'): Record<string, unknown> {
   const raw = app.store.rawOf(`${channel}:${user}`);
-  return raw ? (JSON.parse(raw) as { answers: Record<string, unknown> }).answers : {};
+  return raw ? (storedSession(raw) as { answers: Record<string, unknown> }).answers : {};
 }
 
 describe('consent and the NIK', () => {

@@ -6,6 +6,7 @@ import { SESSION_VERSION, type Session } from '../src/core/types.ts';
 import { MemorySessionStore } from '../src/store/memory-store.ts';
 import { RedisSessionStore } from '../src/store/redis-store.ts';
 import { StoreUnavailableError, type SessionStore } from '../src/store/session-store.ts';
+import { storedSession } from './support/stored-session.ts';
 
 function session(step: string): Session {
   return { v: SESSION_VERSION, lang: 'id', at: { flow: 'menu', step }, answers: { age: 30 }, hist: [], ask: 3, seen: ['m1'], ts: 1 };
@@ -98,6 +99,55 @@ for (const [name, make] of Object.entries(subjects)) {
       const c = await s.store.claim('c');
       expect(c.loaded).toEqual({ status: 'reset', reason: 'version' });
       await s.store.release(c);
+    });
+
+    it('a session stored as the object (the form before the array) still loads', async () => {
+      const s = make();
+      const old: Session = { ...session('main'), hist: [{ flow: 'menu', step: 'x' }], pending: { kind: 'language' } };
+      await s.setRaw('c', JSON.stringify(old));
+      const c = await s.store.claim('c');
+      expect(c.loaded).toEqual({ status: 'ok', session: old });
+      await s.store.release(c);
+    });
+
+    it('stores a session by position, every part coming back: places in other flows, detours, pending, ext', async () => {
+      const s = make();
+      const full: Session = {
+        ...session('main'),
+        at: { flow: 'eligibility', step: 'kk' },
+        hist: [{ flow: 'menu', step: 'main' }, { flow: 'eligibility', step: 'citizen' }, { flow: 'eligibility', step: 'age' }],
+        ret: { flow: 'registration', step: 'otp' },
+        rets: [{ flow: 'menu', step: 'main' }],
+        pending: { kind: 'clarify', options: ['a', 'b'] },
+        ext: { ticket: 't1', nested: { n: [1, 2] } },
+      };
+      await s.store.commit(await s.store.claim('c'), full);
+      const raw = await s.rawOf('c');
+      // The place in the flow the user is in is its step alone; the object's keys are not repeated.
+      expect(raw).toContain('["menu/main","citizen","age"]');
+      expect(raw).not.toContain('"answers"');
+      expect(raw!.length).toBeLessThan(JSON.stringify(full).length * 0.8);
+      const c = await s.store.claim('c');
+      expect(c.loaded).toEqual({ status: 'ok', session: full });
+      await s.store.release(c);
+      // And what was read from elsewhere (no copy of this process's) decodes the same.
+      const other = make();
+      await other.setRaw('d', raw!);
+      const d = await other.store.claim('d');
+      expect(d.loaded).toEqual({ status: 'ok', session: full });
+      await other.store.release(d);
+    });
+
+    it('a stored array that is not a session, or of another version, is reported for a reset', async () => {
+      const s = make();
+      await s.setRaw('a', JSON.stringify([99, 'id', 'menu', 'main', {}, [], 1, [], 1]));
+      await s.setRaw('b', JSON.stringify([1, 'id', 'menu', 'main', {}, [7], 1, [], 1]));
+      await s.setRaw('c', JSON.stringify([1, 'id', 'menu']));
+      for (const [chat, reason] of [['a', 'version'], ['b', 'corrupt'], ['c', 'corrupt']] as const) {
+        const c = await s.store.claim(chat);
+        expect(c.loaded).toEqual({ status: 'reset', reason });
+        await s.store.release(c);
+      }
     });
 
     it('a second claim of the same chat waits until the first is handed back', async () => {
@@ -205,7 +255,7 @@ describe('RedisSessionStore specifics', () => {
     const c = await store.claim('c');
     expect(c.loaded).toEqual({ status: 'ok', session: session('main') });
     await store.release(c);
-    expect(JSON.parse((await redis.get(store.keyOf('c')))!)).toEqual(session('main'));
+    expect(storedSession((await redis.get(store.keyOf('c')))!)).toEqual(session('main'));
   });
 
   it('a lost claim of a chat this process has no copy of is reset at once', async () => {

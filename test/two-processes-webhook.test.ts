@@ -13,6 +13,7 @@ import { createHttpServer, type HttpServer } from '../src/http/server.ts';
 import { RedisSessionStore } from '../src/store/redis-store.ts';
 import { FakeBotApi } from './support/fake-bot-api.ts';
 import { tallyEngine } from './support/tally-engine.ts';
+import { storedSession } from './support/stored-session.ts';
 
 const silent = pino({ level: 'silent' });
 const SECRET = 'two-procs-secret';
@@ -109,7 +110,7 @@ describe('two processes on one Redis behind the same webhook updates', () => {
     for (const user of chats) {
       const raw = await admin.get(`${prefix}s:telegram:${user.id}`);
       expect(raw, `session of chat ${user.id}`).not.toBeNull();
-      const log = String((JSON.parse(raw!) as { answers: { log?: string } }).answers.log).split(',');
+      const log = String((storedSession(raw!) as { answers: { log?: string } }).answers.log).split(',');
       // Each update applied exactly once, in the order the chat sent them.
       expect(log).toEqual(Array.from({ length: MESSAGES }, (_, i) => String(i + 1)));
       // One answer per update handled (plus the greeting before the first), none for the retries.
