@@ -18,7 +18,7 @@
 // The run ends by itself (hard limit 115 s), kills its redis-server, and prints a human summary,
 // then one JSON line, last.
 //
-// Environment: USERS (default 1000), WARMUP_USERS (default 1000), WARMUP_PASSES (default 10), SEED (default 7),
+// Environment: USERS (default 1000), WARMUP_USERS (default 1000), WARMUP_PASSES (default 40), SEED (default 7),
 // BENCH_LOG_LEVEL (default "warn"), BENCH_PROFILE=<file.cpuprofile> (a CPU profile of workload A's
 // rounds only, through node:inspector; `node --cpu-prof` profiles the whole run instead),
 // BENCH_HEAP_PROFILE=<file.heapprofile> (sampled allocations during workload A's rounds).
@@ -41,7 +41,7 @@ import { expectedVerdict, makeProfile, rng, RULES, type Expected, type Profile }
 const USERS = intEnv('USERS', 1000);
 const WARMUP_USERS = intEnv('WARMUP_USERS', 1000);
 /** Passes of B (and, times five, invalid answers of C) on another chat before each is measured. */
-const WARMUP_PASSES = intEnv('WARMUP_PASSES', 10);
+const WARMUP_PASSES = intEnv('WARMUP_PASSES', 40);
 const SEED = intEnv('SEED', 7);
 const HARD_LIMIT_MS = 115_000;
 const B_PASSES = 50;
