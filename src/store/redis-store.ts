@@ -56,6 +56,8 @@ interface Known {
 }
 
 interface RedisClaim extends Claim {
+  /** The Redis key of the chat. */
+  readonly redisKey: string;
   /** What the key held before the claim: restored on release. null = nothing. */
   readonly before: string | null;
   handedBack?: boolean;
@@ -88,6 +90,8 @@ export class RedisSessionStore implements SessionStore {
    * chat: if Redis ran it, the key holds our marker and the session came back to nobody.
    */
   private readonly lost = new Set<string>();
+  private lastChatKey = '';
+  private lastKey = '';
   /** The socket that took a command of ours in the current tick, and whether it is corked (see `coalesce`). */
   private tick: { socket: Socket; corked: boolean } | null = null;
 
@@ -102,7 +106,13 @@ export class RedisSessionStore implements SessionStore {
   }
 
   keyOf(chatKey: string): string {
-    return `${this.opts.prefix}s:${chatKey}`;
+    // The runtime peeks and claims with the same chat key one after the other: one string (whose
+    // hash the Maps below compute once) instead of a new concatenation for each.
+    if (chatKey === this.lastChatKey) return this.lastKey;
+    const key = `${this.opts.prefix}s:${chatKey}`;
+    this.lastChatKey = chatKey;
+    this.lastKey = key;
+    return key;
   }
 
   async claim(chatKey: string): Promise<Claim> {
@@ -124,11 +134,12 @@ export class RedisSessionStore implements SessionStore {
         else this.lost.delete(key);
         throw new StoreUnavailableError(err);
       }
-      const lost = this.lost.delete(key);
+      const lost = this.lost.size > 0 && this.lost.delete(key);
       if (prev === null || !prev.startsWith(MARK)) {
         // Redis came back empty (restarted without persistence) after a hand-back of ours failed.
-        const before = prev === null && this.orphans.has(key) ? (this.orphans.get(key) ?? null) : prev;
-        this.orphans.delete(key);
+        const orphaned = this.orphans.size > 0 && this.orphans.has(key);
+        const before = prev === null && orphaned ? (this.orphans.get(key) ?? null) : prev;
+        if (orphaned) this.orphans.delete(key);
         if (carried !== undefined) await this.markOrKeep(key, now, before); // we hold it now: our own deadline, not the one we waited on
         return this.claimOf(chatKey, key, before);
       }
@@ -165,7 +176,7 @@ export class RedisSessionStore implements SessionStore {
   async commit(claim: Claim, session: Session, ttlMs?: number): Promise<void> {
     const raw = encodeSession(session);
     await this.handBack(claim, raw, ttlMs);
-    this.remember(this.keyOf(claim.key), raw, session);
+    this.remember((claim as RedisClaim).redisKey, raw, session);
   }
 
   async release(claim: Claim): Promise<void> {
@@ -215,12 +226,20 @@ export class RedisSessionStore implements SessionStore {
         }
       }
     }
-    return { key: chatKey, loaded, before };
+    return { key: chatKey, redisKey: key, loaded, before };
   }
 
   private remember(key: string, raw: string, session: Session): void {
     const known = this.known;
-    known.delete(key); // re-inserted last: the oldest entry is the first one
+    // Updated in place: a Map keeps its first insertion order, so the limit drops the chats first
+    // seen longest ago (not the least recently active: re-inserting on every message cost a
+    // delete and a set; a chat dropped while still active costs one decode on its next claim).
+    const entry = known.get(key);
+    if (entry) {
+      entry.raw = raw;
+      entry.session = session;
+      return;
+    }
     known.set(key, { raw, session });
     if (known.size > this.knownLimit) known.delete(known.keys().next().value!);
   }
@@ -229,7 +248,7 @@ export class RedisSessionStore implements SessionStore {
     const c = claim as RedisClaim;
     if (c.handedBack) throw new Error('claim already handed back');
     c.handedBack = true;
-    const key = this.keyOf(c.key);
+    const key = c.redisKey;
     try {
       this.coalesce();
       if (value === null) {

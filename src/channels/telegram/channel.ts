@@ -313,7 +313,8 @@ class TelegramChannelImpl implements TelegramChannel {
   private async track(ctx: Context): Promise<void> {
     this.inFlight++;
     try {
-      await this.inOrder(ctx, () => this.guarded(ctx));
+      // Without `before`, straight to the handler: it catches everything it does itself.
+      await this.inOrder(ctx, this.before ? () => this.guarded(ctx) : () => this.onUpdate(ctx));
     } catch (err) {
       this.logFailure(ctx.update, err, 'track');
     } finally {
