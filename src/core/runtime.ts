@@ -30,6 +30,12 @@ export interface RuntimeOptions {
   now?: () => number;
 }
 
+/** One message's place in its chat's queue: its promise once queued, and whether it has ended. */
+interface Turn {
+  run: Promise<Reply[]> | undefined;
+  ended: boolean;
+}
+
 /** Effect results fed back into step in one turn before we call it a loop. */
 const MAX_EFFECT_ROUNDS = 8;
 
@@ -64,12 +70,14 @@ export class Runtime {
     const before = this.tails.get(key);
     this.inFlight++;
     // Nothing of this chat in progress: start at once (no extra promise and turn of the queue).
-    const run = before ? before.then(() => this.handleNow(key, inbound)) : this.handleNow(key, inbound);
-    const tail = run.finally(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
-    });
-    this.tails.set(key, tail);
+    // The chat's queue is tidied by handleNow itself when it ends (see Turn), not by a further
+    // promise chained on each message.
+    const turn: Turn = { run: undefined, ended: false };
+    const run = before ? before.then(() => this.handleNow(key, inbound, turn)) : this.handleNow(key, inbound, turn);
+    if (!turn.ended) {
+      turn.run = run;
+      this.tails.set(key, run);
+    }
     return run;
   }
 
@@ -99,7 +107,7 @@ export class Runtime {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private async handleNow(key: string, inbound: Inbound): Promise<Reply[]> {
+  private async handleNow(key: string, inbound: Inbound, turn: Turn): Promise<Reply[]> {
     const started = performance.now();
     const { engine, store, logger } = this.o;
     let claim: Claim | undefined;
@@ -181,6 +189,11 @@ export class Runtime {
       if (claim) await store.release(claim).catch(() => undefined);
       return [{ text: engine.t(lang, 'common.error'), lang }];
     } finally {
+      turn.ended = true;
+      // Still the chat's last message: the queue is empty now. (A later one has taken its place
+      // otherwise; it tidies up when it ends.)
+      if (turn.run !== undefined && this.tails.get(key) === turn.run) this.tails.delete(key);
+      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       const ms = performance.now() - started;
       // Never the message itself: what was said may be personal data. (The level check spares
       // building the log object on every message when debug is off, as in production.)
