@@ -149,7 +149,7 @@ export class Runtime {
         await store.release(claim);
         return [];
       }
-      const replies = [...prefix, ...res.replies];
+      const replies = prefix.length > 0 ? [...prefix, ...res.replies] : res.replies;
       let forget = false;
       for (let round = 0; res.effects.length > 0; round++) {
         if (round >= MAX_EFFECT_ROUNDS) throw new Error('effects kept asking for more effects');
