@@ -120,8 +120,8 @@ export class RedisSessionStore implements SessionStore {
     const started = this.now();
     let carried: number | undefined; // the deadline of the holder we are waiting for
     let delay = 1;
-    for (;;) {
-      const now = this.now();
+    for (let attempt = 0; ; attempt++) {
+      const now = attempt === 0 ? started : this.now();
       const deadline = carried ?? now + this.lockMs;
       let prev: string | null;
       try {
@@ -173,10 +173,18 @@ export class RedisSessionStore implements SessionStore {
     return this.known.get(this.keyOf(chatKey))?.session;
   }
 
-  async commit(claim: Claim, session: Session, ttlMs?: number): Promise<void> {
+  async commit(claim: Claim, session: Session, ttlMs = this.opts.ttlMs): Promise<void> {
+    // handBack's steps written out here: one async frame less on every message.
+    const c = this.handingBack(claim);
     const raw = encodeSession(session);
-    await this.handBack(claim, raw, ttlMs);
-    this.remember((claim as RedisClaim).redisKey, raw, session);
+    try {
+      this.coalesce();
+      await this.redis.set(c.redisKey, raw, 'PX', ttlMs);
+    } catch (err) {
+      this.orphans.set(c.redisKey, c.before);
+      throw new StoreUnavailableError(err);
+    }
+    this.remember(c.redisKey, raw, session);
   }
 
   async release(claim: Claim): Promise<void> {
@@ -244,10 +252,16 @@ export class RedisSessionStore implements SessionStore {
     if (known.size > this.knownLimit) known.delete(known.keys().next().value!);
   }
 
-  private async handBack(claim: Claim, value: string | null, ttlMs = this.opts.ttlMs): Promise<void> {
+  /** The claim, marked as handed back (once only). */
+  private handingBack(claim: Claim): RedisClaim {
     const c = claim as RedisClaim;
     if (c.handedBack) throw new Error('claim already handed back');
     c.handedBack = true;
+    return c;
+  }
+
+  private async handBack(claim: Claim, value: string | null, ttlMs = this.opts.ttlMs): Promise<void> {
+    const c = this.handingBack(claim);
     const key = c.redisKey;
     try {
       this.coalesce();
