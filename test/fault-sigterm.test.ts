@@ -61,6 +61,19 @@ async function slowProxy(target: string): Promise<{ url: string; sends: () => nu
   };
 }
 
+/** The real program, configured only through its environment; its output kept for failure messages. */
+function startPandu(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const st of [child.stdout, child.stderr]) st?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  return { child, output: () => output, exited };
+}
+
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms: number): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
@@ -93,26 +106,18 @@ describe('SIGTERM during a burst (webhook mode)', () => {
     const httpPort = await freePort();
     const hook = `http://127.0.0.1:${httpPort}${WEBHOOK_PATH}`;
 
-    let output = '';
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      cwd: process.cwd(),
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        LOG_LEVEL: 'info',
-        TELEGRAM_BOT_TOKEN: fake.token,
-        TELEGRAM_WEBHOOK_URL: `https://pandu.example${WEBHOOK_PATH}`,
-        TELEGRAM_WEBHOOK_SECRET: SECRET,
-        TELEGRAM_API_ROOT: proxy.url,
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(httpPort),
-        REDIS_URL: redis.url,
-        REDIS_KEY_PREFIX: 'sigterm:',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const started = startPandu({
+      TELEGRAM_BOT_TOKEN: fake.token,
+      TELEGRAM_WEBHOOK_URL: `https://pandu.example${WEBHOOK_PATH}`,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: proxy.url,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: 'sigterm:',
     });
-    for (const s of [child.stdout, child.stderr]) s?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child!.once('exit', (code, signal) => r({ code, signal })));
+    child = started.child;
+    const { exited } = started;
 
     // Ready: the webhook is registered and the route answers (a request without the secret is refused).
     try {
@@ -130,7 +135,7 @@ describe('SIGTERM during a burst (webhook mode)', () => {
         30_000,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- Pandu's output ---\n${output}`);
+      throw new Error(`${(err as Error).message}\n--- Pandu's output ---\n${started.output()}`);
     }
 
     // The burst: each user says /start; its two replies are held by the proxy.
@@ -154,7 +159,7 @@ describe('SIGTERM during a burst (webhook mode)', () => {
 
     const { code, signal } = await exited;
     const tookMs = Date.now() - signalledAt;
-    expect({ code, signal }, output).toEqual({ code: 0, signal: null });
+    expect({ code, signal }, started.output()).toEqual({ code: 0, signal: null });
     expect(tookMs).toBeLessThan(EXIT_WITHIN_MS);
 
     for (const u of users) {
@@ -193,22 +198,9 @@ describe('SIGTERM while start-up hangs on an unreachable Bot API', () => {
     await new Promise<void>((r) => silentApi!.listen(0, '127.0.0.1', r));
     const apiRoot = `http://127.0.0.1:${(silentApi.address() as AddressInfo).port}`;
     const httpPort = await freePort();
-    let output = '';
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      cwd: process.cwd(),
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        LOG_LEVEL: 'info',
-        TELEGRAM_BOT_TOKEN: '123456:start-up-hangs',
-        TELEGRAM_API_ROOT: apiRoot,
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(httpPort),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    for (const st of [child.stdout, child.stderr]) st?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child!.once('exit', (code, signal) => r({ code, signal })));
+    const started = startPandu({ TELEGRAM_BOT_TOKEN: '123456:start-up-hangs', TELEGRAM_API_ROOT: apiRoot, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort) });
+    child = started.child;
+    const { exited } = started;
 
     let health: { status: number; body: string } | undefined;
     try {
@@ -228,7 +220,7 @@ describe('SIGTERM while start-up hangs on an unreachable Bot API', () => {
         30_000,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- Pandu's output ---\n${output}`);
+      throw new Error(`${(err as Error).message}\n--- Pandu's output ---\n${started.output()}`);
     }
     expect(health!.status).toBe(503);
     expect(health!.body).toContain('telegram');
@@ -236,8 +228,8 @@ describe('SIGTERM while start-up hangs on an unreachable Bot API', () => {
     const signalledAt = Date.now();
     child.kill('SIGTERM');
     const { code, signal } = await exited;
-    expect({ code, signal }, output).toEqual({ code: 0, signal: null });
+    expect({ code, signal }, started.output()).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(EXIT_WITHIN_MS);
-    expect(output).toContain('during start-up');
+    expect(started.output()).toContain('during start-up');
   }, 60_000);
 });
