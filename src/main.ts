@@ -1,6 +1,6 @@
 // Composition root: read the configuration, build the engine, the store and the runtime, start
 // the channels, the helpdesk, the status lookup and the HTTP server (webhook, /healthz,
-// /metrics), and stop them all gracefully, in order, on SIGTERM/SIGINT.
+// /metrics), and stop them all gracefully, in order, on SIGTERM/SIGINT/SIGHUP.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Redis } from 'ioredis';
@@ -161,17 +161,20 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
 
     // Signals are taken from here on, not only once everything has started: a start-up that hangs
     // (Telegram's API unreachable, getMe retrying) must still stop cleanly when asked to.
+    // SIGHUP too: puppeteer's own handler for it is off (see whatsapp/client.ts), and without one
+    // Node would die at once, without the orderly stop.
+    const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
     let up = false;
     const signalled = new Promise<NodeJS.Signals>((resolve) => {
       const onSignal = (sig: NodeJS.Signals) => {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
+        for (const s of SIGNALS) process.off(s, onSignal);
         if (up) resolve(sig);
         else void shutdown(`${sig} during start-up`).finally(() => process.exit(0));
       };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
+      for (const s of SIGNALS) process.on(s, onSignal);
     });
+    /** Asked to stop while starting: nothing more may start (the stop list has been run already). */
+    const stopAsked = () => stopping !== undefined;
 
     // The HTTP server carries /healthz and /metrics, and the Telegram webhook when there is one.
     const health = createHealth({ checks: {} });
@@ -240,13 +243,16 @@ async function run(config: Config, channels: string[], consoleMode: boolean, jso
     // Listening before the channels start: setWebhook makes Telegram post at once.
     const { port } = await http.listen();
     stops.push({ name: 'http server', stop: () => http.close() });
+    if (stopAsked()) return await new Promise<number>(() => undefined); // the signal handler exits
     logger.info({ host: config.http.host, port }, 'http server listening (/healthz, /metrics)');
 
     await helpdesk?.start(rt);
+    if (stopAsked()) return await new Promise<number>(() => undefined);
     if (telegram) {
       const tg = telegram;
       stops.push({ name: 'telegram', stop: () => tg.stop() });
       await tg.start();
+      if (stopAsked()) return await new Promise<number>(() => undefined);
       telegramStarted = true;
     }
     if (whatsapp) {

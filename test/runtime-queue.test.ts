@@ -40,4 +40,28 @@ describe('runtime queue', () => {
     await store.release(claim);
     expect((rt as unknown as { tails: Map<string, unknown> }).tails.size).toBe(0);
   });
+
+  it('a hook that throws fails neither its message nor the chat: later messages are handled and drain resolves', async () => {
+    const store = new MemorySessionStore(60_000);
+    let throws = 1;
+    const rt = new Runtime({
+      engine: tallyEngine(),
+      store,
+      logger: silent,
+      hooks: {
+        handled: () => {
+          if (throws-- > 0) throw new Error('metrics sink broke');
+        },
+      },
+    });
+    const first = rt.handle(text('h', '1'));
+    const second = rt.handle(text('h', '2'));
+    await expect(first).resolves.toBeInstanceOf(Array);
+    await expect(second).resolves.toBeInstanceOf(Array);
+    await rt.drain();
+    const claim = await store.claim('telegram:h');
+    expect(claim.loaded.status === 'ok' && claim.loaded.session.answers.log).toBe('1,2');
+    await store.release(claim);
+    expect((rt as unknown as { tails: Map<string, unknown> }).tails.size).toBe(0);
+  });
 });

@@ -67,6 +67,16 @@ describe('telegram: polling', () => {
     expect(fake.pending).toBe(1);
   });
 
+  it('asked to stop while still starting, never starts polling', async () => {
+    const k = await kit({ noStart: true });
+    const starting = k.channel.start();
+    await k.channel.stop(); // getMe is still on its way
+    await starting;
+    await sleep(300);
+    expect(k.fake.heldPolls()).toEqual([]);
+    expect(k.fake.calls.map((c) => c.method)).not.toContain('getUpdates');
+  });
+
   it('refuses to start with a token the Bot API rejects', async () => {
     const k = await kit({ noStart: true, channel: { token: '999:wrong-token' } });
     await expect(k.channel.start()).rejects.toThrow(/401/);

@@ -36,6 +36,9 @@ interface Turn {
   ended: boolean;
 }
 
+/** A claim that took longer than this waited for another holder: the guessed step's clock is stale. */
+const CLAIM_WAIT_MS = 1000;
+
 /** Effect results fed back into step in one turn before we call it a loop. */
 const MAX_EFFECT_ROUNDS = 8;
 
@@ -73,7 +76,9 @@ export class Runtime {
     // The chat's queue is tidied by handleNow itself when it ends (see Turn), not by a further
     // promise chained on each message.
     const turn: Turn = { run: undefined, ended: false };
-    const run = before ? before.then(() => this.handleNow(key, inbound, turn)) : this.handleNow(key, inbound, turn);
+    const next = () => this.handleNow(key, inbound, turn);
+    // The one before never rejects; should it ever, this message is still handled.
+    const run = before ? before.then(next, next) : next();
     if (!turn.ended) {
       turn.run = run;
       this.tails.set(key, run);
@@ -114,8 +119,8 @@ export class Runtime {
     let outcome: 'ok' | 'duplicate' | 'unavailable' | 'error' = 'ok';
     let lang: Lang = engine.defaultLang;
     try {
-      // Read once, before the claim: the moment the message is handled is when it arrived here.
-      const now = this.now();
+      // Read before the claim: the moment the message is handled is when it arrived here.
+      let now = this.now();
       const claiming = store.claim(key);
       // While the claim is on its way to the store and back (a network round trip), step the
       // session this process expects it to return. `step` is pure, so when the claim does return
@@ -131,6 +136,12 @@ export class Runtime {
         }
       }
       claim = await claiming;
+      // A claim that waited for another process to hand the chat back: step at the time it got it.
+      const claimed = this.now();
+      if (claimed - now > CLAIM_WAIT_MS) {
+        now = claimed;
+        guess = undefined;
+      }
       const loaded = claim.loaded;
       const prefix: Reply[] = [];
       let session: Session | null = null;
@@ -195,10 +206,14 @@ export class Runtime {
       if (turn.run !== undefined && this.tails.get(key) === turn.run) this.tails.delete(key);
       if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       const ms = performance.now() - started;
-      // Never the message itself: what was said may be personal data. (The level check spares
-      // building the log object on every message when debug is off, as in production.)
-      if (logger.isLevelEnabled('debug')) logger.debug({ chat: key, event: inbound.event.type, outcome, ms: Math.round(ms * 100) / 100 }, 'message handled');
-      this.o.hooks?.handled?.(inbound, ms, outcome);
+      try {
+        // Never the message itself: what was said may be personal data. (The level check spares
+        // building the log object on every message when debug is off, as in production.)
+        if (logger.isLevelEnabled('debug')) logger.debug({ chat: key, event: inbound.event.type, outcome, ms: Math.round(ms * 100) / 100 }, 'message handled');
+        this.o.hooks?.handled?.(inbound, ms, outcome);
+      } catch {
+        // A metrics hook or a log sink that fails must not fail the message (handle never rejects).
+      }
     }
   }
 }

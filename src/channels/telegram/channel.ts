@@ -172,6 +172,8 @@ class TelegramChannelImpl implements TelegramChannel {
   private readonly contactKeyboard = new Set<string>();
   private runner?: RunnerHandle;
   private started = false;
+  /** stop() was called: a start() still on its way (getMe, setWebhook...) must not go live after it. */
+  private stopped = false;
   private accepting = false;
   private lastPollWarn = 0;
   private lastSecretWarn = 0;
@@ -213,6 +215,7 @@ class TelegramChannelImpl implements TelegramChannel {
 
   async start(): Promise<void> {
     if (this.started) return;
+    this.stopped = false;
     await this.bot.init();
     await this.setCommands();
     const drop = this.o.dropPendingUpdates ?? false;
@@ -222,10 +225,12 @@ class TelegramChannelImpl implements TelegramChannel {
         allowed_updates: [...ALLOWED_UPDATES],
         drop_pending_updates: drop,
       });
+      if (this.stopped) return;
       this.accepting = true;
     } else {
       // The runner never deletes a webhook itself; with one set, getUpdates fails with 409.
       await this.bot.api.deleteWebhook({ drop_pending_updates: drop });
+      if (this.stopped) return;
       this.accepting = true;
       this.runner = run(this.bot, {
         runner: {
@@ -243,6 +248,7 @@ class TelegramChannelImpl implements TelegramChannel {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.accepting = false;
     const runner = this.runner;
     this.runner = undefined;
