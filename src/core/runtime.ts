@@ -76,9 +76,13 @@ export class Runtime {
     // The chat's queue is tidied by handleNow itself when it ends (see Turn), not by a further
     // promise chained on each message.
     const turn: Turn = { run: undefined, ended: false };
-    const next = () => this.handleNow(key, inbound, turn);
-    // The one before never rejects; should it ever, this message is still handled.
-    const run = before ? before.then(next, next) : next();
+    // The one before never rejects; should it ever, this message is still handled. (No named
+    // closure: tsx keeps function names, which costs a property definition on every message.)
+    let run: Promise<Reply[]>;
+    if (before) {
+      const go = this.handleNow.bind(this, key, inbound, turn);
+      run = before.then(go, go);
+    } else run = this.handleNow(key, inbound, turn);
     if (!turn.ended) {
       turn.run = run;
       this.tails.set(key, run);
@@ -205,15 +209,19 @@ export class Runtime {
       // otherwise; it tidies up when it ends.)
       if (turn.run !== undefined && this.tails.get(key) === turn.run) this.tails.delete(key);
       if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
-      const ms = performance.now() - started;
-      try {
-        // Never the message itself: what was said may be personal data. (The level check spares
-        // building the log object on every message when debug is off, as in production.)
-        if (logger.isLevelEnabled('debug')) logger.debug({ chat: key, event: inbound.event.type, outcome, ms: Math.round(ms * 100) / 100 }, 'message handled');
-        this.o.hooks?.handled?.(inbound, ms, outcome);
-      } catch {
-        // A metrics hook or a log sink that fails must not fail the message (handle never rejects).
-      }
+      this.report(key, inbound, performance.now() - started, outcome);
+    }
+  }
+
+  private report(key: string, inbound: Inbound, ms: number, outcome: 'ok' | 'duplicate' | 'unavailable' | 'error'): void {
+    try {
+      // Never the message itself: what was said may be personal data. (The level check spares
+      // building the log object on every message when debug is off, as in production.)
+      const { logger } = this.o;
+      if (logger.isLevelEnabled('debug')) logger.debug({ chat: key, event: inbound.event.type, outcome, ms: Math.round(ms * 100) / 100 }, 'message handled');
+      this.o.hooks?.handled?.(inbound, ms, outcome);
+    } catch {
+      // A metrics hook or a log sink that fails must not fail the message (handle never rejects).
     }
   }
 }
