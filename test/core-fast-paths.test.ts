@@ -2,9 +2,8 @@
 // result must be exactly the one the straightforward computation gives.
 import { distance } from 'fastest-levenshtein';
 import fc from 'fast-check';
-import i18next from 'i18next';
 import { describe, expect, it } from 'vitest';
-import { createTranslate, readLocales, type Resources } from '../src/core/i18n.ts';
+import { createI18next, createTranslate, readLocales, type Resources } from '../src/core/i18n.ts';
 import { matchOption, normalizeAnswer, parseInteger, parseNumberWords, type OptionCandidate, type ParseResult } from '../src/core/inputs.ts';
 import { newSession, step } from '../src/core/step.ts';
 import { LANGS, type Inbound, type InboundEvent, type Lang, type Session } from '../src/core/types.ts';
@@ -133,15 +132,7 @@ describe('matchOption', () => {
 // ---- texts with parameters: filled in without i18next where i18next would only fill them in ----------
 
 function plainFixed(resources: Resources): Record<Lang, (key: string, params: object) => string> {
-  const inst = i18next.createInstance();
-  void inst.init({
-    resources: Object.fromEntries(LANGS.map((l) => [l, { translation: resources[l] }])),
-    lng: 'id',
-    fallbackLng: 'id',
-    interpolation: { escapeValue: false },
-    initAsync: false,
-    returnNull: false,
-  });
+  const inst = createI18next(resources);
   return Object.fromEntries(LANGS.map((l) => [l, inst.getFixedT(l)])) as Record<Lang, (key: string, params: object) => string>;
 }
 

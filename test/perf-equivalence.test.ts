@@ -4,13 +4,12 @@ import type { Socket } from 'node:net';
 import { sequentialize } from '@grammyjs/runner';
 import fc from 'fast-check';
 import type { Context } from 'grammy';
-import i18next from 'i18next';
 import { distance } from 'fastest-levenshtein';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { perChat } from '../src/channels/telegram/channel.ts';
 import { renderReplies, stripBold, toHtml } from '../src/channels/telegram/render.ts';
-import { createTranslate, readLocales } from '../src/core/i18n.ts';
+import { createI18next, createTranslate, readLocales } from '../src/core/i18n.ts';
 import { matchOption, normalizeAnswer, type OptionCandidate } from '../src/core/inputs.ts';
 import { cloneSession } from '../src/core/session-clone.ts';
 import { LANGS, SESSION_VERSION, type Session } from '../src/core/types.ts';
@@ -20,15 +19,7 @@ import { storedSession } from './support/stored-session.ts';
 
 describe('texts: the memo in createTranslate', () => {
   const resources = readLocales('locales');
-  const plain = i18next.createInstance();
-  void plain.init({
-    resources: Object.fromEntries(LANGS.map((l) => [l, { translation: resources[l] }])),
-    lng: 'id',
-    fallbackLng: 'id',
-    interpolation: { escapeValue: false },
-    initAsync: false,
-    returnNull: false,
-  });
+  const plain = createI18next(resources);
   const keys: string[] = [];
   const walk = (node: unknown, path: string) => {
     if (typeof node === 'string') keys.push(path);

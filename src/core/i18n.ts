@@ -47,7 +47,8 @@ export function hasKey(tree: Record<string, unknown>, key: string): boolean {
   return false;
 }
 
-export function createTranslate(resources: Resources): Translate {
+/** i18next set up as Pandu uses it (also the reference the equivalence tests compare with). */
+export function createI18next(resources: Resources): ReturnType<typeof i18next.createInstance> {
   const inst = i18next.createInstance();
   void inst.init({
     resources: Object.fromEntries(LANGS.map((l) => [l, { translation: resources[l] }])),
@@ -58,6 +59,11 @@ export function createTranslate(resources: Resources): Translate {
     initAsync: false,
     returnNull: false,
   });
+  return inst;
+}
+
+export function createTranslate(resources: Resources): Translate {
+  const inst = createI18next(resources);
   const fixed = Object.fromEntries(LANGS.map((l) => [l, inst.getFixedT(l)])) as Record<Lang, (k: string, o?: object) => string>;
   // Texts are fixed once loaded, so a text without parameters is always the same string: look it
   // up in i18next once per language and key (about 10 µs each), then from a Map. The number of
