@@ -1,6 +1,6 @@
 // One contract, every SessionStore: what a claim returns, how a session comes back, what reset,
 // release and remove do. Runs against the in-memory store and against a real redis-server.
-import { Redis } from 'ioredis';
+import { Redis, type Command } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SESSION_VERSION, type Session } from '../src/core/types.ts';
 import { MemorySessionStore } from '../src/store/memory-store.ts';
@@ -221,10 +221,11 @@ describe('RedisSessionStore specifics', () => {
     let skip = 0;
     const client = new Proxy(redis, {
       get(target, prop, receiver) {
-        if (prop === 'set') {
-          return async (...args: unknown[]) => {
-            const res = await (target.set as (...a: unknown[]) => Promise<unknown>)(...args);
-            if (armed && args.includes('GET') && skip-- === 0) {
+        // The claim (`SET .. GET`) goes out through sendCommand; its reply is dropped once armed.
+        if (prop === 'sendCommand') {
+          return async (cmd: Command, stream?: unknown) => {
+            const res = await (target.sendCommand as (c: Command, s?: unknown) => Promise<unknown>).call(target, cmd, stream);
+            if (armed && cmd.name === 'set' && cmd.args.includes('GET') && skip-- === 0) {
               armed = false;
               throw new Error('Connection is closed.');
             }

@@ -41,7 +41,7 @@
 // same; a command waits at most until the current run of callbacks ends.
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import type { Session } from '../core/types.ts';
 import { decodeSession, encodeSession, StoreUnavailableError, type Claim, type Loaded, type SessionStore } from './session-store.ts';
 
@@ -90,6 +90,9 @@ export class RedisSessionStore implements SessionStore {
    * chat: if Redis ran it, the key holds our marker and the session came back to nobody.
    */
   private readonly lost = new Set<string>();
+  /** The session TTL as the `PX` argument of a claim or commit. */
+  private readonly ttlArg: string;
+  private readonly commandOptions: { replyEncoding: 'utf8'; keyPrefix?: string };
   private lastChatKey = '';
   private lastKey = '';
   /** The socket that took a command of ours in the current tick, and whether it is corked (see `coalesce`). */
@@ -103,6 +106,19 @@ export class RedisSessionStore implements SessionStore {
     this.waitMs = opts.waitMs ?? this.lockMs + 5_000;
     this.now = opts.now ?? Date.now;
     this.knownLimit = opts.knownLimit ?? KNOWN_LIMIT;
+    this.ttlArg = String(opts.ttlMs);
+    this.commandOptions = { replyEncoding: 'utf8', ...(redis.options.keyPrefix ? { keyPrefix: redis.options.keyPrefix } : {}) };
+  }
+
+  /**
+   * `SET` with the given arguments, the way `redis.set(...)` sends it, minus the generated
+   * method's work on every call (argument list, options object, auto-pipelining check): the
+   * claim and the commit are two commands on every message. `sendCommand` with a `Command` is
+   * ioredis's documented way to send one.
+   */
+  private set(args: string[]): Promise<string | null> {
+    const opts = this.redis.options.showFriendlyErrorStack ? { ...this.commandOptions, errorStack: new Error() } : this.commandOptions;
+    return this.redis.sendCommand(new Command('set', args, opts)) as Promise<string | null>;
   }
 
   keyOf(chatKey: string): string {
@@ -126,7 +142,7 @@ export class RedisSessionStore implements SessionStore {
       let prev: string | null;
       try {
         this.coalesce();
-        prev = await this.redis.set(key, `${MARK}${this.token}|${deadline}`, 'PX', this.opts.ttlMs, 'GET');
+        prev = await this.set([key, `${MARK}${this.token}|${deadline}`, 'PX', this.ttlArg, 'GET']);
       } catch (err) {
         // Did Redis run it? Unknown. Only a marker of ours that claims the chat (not one that
         // waits for another holder) may be taken over by our next claim: see `lost`.
@@ -179,7 +195,7 @@ export class RedisSessionStore implements SessionStore {
     const raw = encodeSession(session);
     try {
       this.coalesce();
-      await this.redis.set(c.redisKey, raw, 'PX', ttlMs);
+      await this.set([c.redisKey, raw, 'PX', ttlMs === this.opts.ttlMs ? this.ttlArg : String(ttlMs)]);
     } catch (err) {
       this.orphans.set(c.redisKey, c.before);
       throw new StoreUnavailableError(err);

@@ -545,8 +545,13 @@ export function perChat(keyOf: (ctx: Context) => string | undefined): (ctx: Cont
     }
     const chain = c;
     chain.waiting++;
-    const tail = task.finally(() => {
+    // What `task.finally(settle)` does, without the promise and the turn `finally` adds on top.
+    const settle = (): void => {
       if (--chain.waiting === 0) chains.delete(key);
+    };
+    const tail = task.then(settle, (err: unknown) => {
+      settle();
+      throw err;
     });
     chain.tail = tail;
     return tail;
