@@ -11,6 +11,7 @@
 //      (or, should Pandu read that as 20, the first text of INVALID_AGES it rejects; see there).
 //   B  one chat, 50 eligibility checks in a row; cost must not grow with the session's history.
 //   C  one chat, 200 invalid ages then a valid one; cost must stay flat.
+//   B and C each run after a warm-up on another chat and a full garbage collection (see there).
 //
 // Verdicts are checked against bench/rules.ts, an independent restatement of the rules; any
 // mismatch, leak or handling error fails the run (exit code 1). The performance targets are
@@ -26,6 +27,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { cpus, loadavg } from 'node:os';
 import { Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import { Redis } from 'ioredis';
 import { parse as parseYaml } from 'yaml';
@@ -63,6 +66,10 @@ const PREFIX = 'pandu:';
  *   autopipeline  ioredis `enableAutoPipelining` on the session client (patch for createRedis)
  */
 const TRY = new Set((process.env.BENCH_TRY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+/** A full garbage collection (`global.gc`, made available here without a command-line flag). */
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
 
 function intEnv(name: string, dflt: number): number {
   const v = process.env[name];
@@ -289,6 +296,29 @@ async function startHarness(): Promise<Harness> {
   };
 }
 
+/** redis-server's own CPU time (user + system, all its threads), in microseconds. */
+async function redisCpuUs(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const f = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (f('used_cpu_sys') + f('used_cpu_user')) * 1e6;
+}
+
+/**
+ * CPU time of this process's main thread alone (where all JavaScript runs), in microseconds, from
+ * Linux's /proc (utime + stime, in clock ticks of 10 ms: meaningful over a whole workload only);
+ * NaN elsewhere. The rest of the process's CPU time is V8's helper threads (garbage collection,
+ * compilation).
+ */
+function mainThreadCpuUs(): number {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 async function usedMemory(admin: Redis): Promise<number> {
   const info = await admin.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
@@ -359,6 +389,10 @@ interface AResult {
   latencies: Float64Array;
   /** Process CPU time (user + system) spent during the timed rounds, in microseconds. */
   cpuUs: number;
+  /** The same, of the main thread alone (NaN where /proc is not there). */
+  mainUs: number;
+  /** redis-server's CPU time during the timed rounds (INFO cpu), in microseconds. */
+  redisUs: number;
   peakUsed: number;
   endUsed: number;
   rounds: number;
@@ -374,17 +408,23 @@ async function runA(h: Harness, users: AUser[]): Promise<AResult> {
   let silent = 0;
   let hintMissing = 0;
   let cpuUs = 0;
+  let mainUs = 0;
+  let redisUs = 0;
   const markers = loadMarkers();
   for (;;) {
     const batch = users.filter((u) => u.next < u.msgs.length);
     if (batch.length === 0) break;
     rounds++;
+    const r0 = await redisCpuUs(h.admin);
+    const m0 = mainThreadCpuUs();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const ms = await Promise.all(batch.map((u) => h.handle(u.chat, u.msgs[u.next]!)));
     elapsed += performance.now() - t0;
     const c = process.cpuUsage(c0);
     cpuUs += c.user + c.system;
+    mainUs += mainThreadCpuUs() - m0;
+    redisUs += (await redisCpuUs(h.admin)) - r0;
     for (const x of ms) lat.push(x);
     // Between rounds (not timed): what each user was told, and Redis memory mid-flow.
     for (const u of batch) {
@@ -399,7 +439,7 @@ async function runA(h: Harness, users: AUser[]): Promise<AResult> {
   }
   const endUsed = await usedMemory(h.admin);
   const sorted = Float64Array.from(lat).sort();
-  return { updates: lat.length, elapsedMs: elapsed, latencies: sorted, cpuUs, peakUsed: peak, endUsed, rounds, silent, hintMissing };
+  return { updates: lat.length, elapsedMs: elapsed, latencies: sorted, cpuUs, mainUs, redisUs, peakUsed: peak, endUsed, rounds, silent, hintMissing };
 }
 
 function checkVerdicts(users: AUser[], markers: Markers): { mismatches: number; examples: string[]; outcomes: Record<string, number> } {
@@ -567,6 +607,7 @@ async function main(): Promise<number> {
       profiler.connect();
       if (process.env.BENCH_PROFILE) {
         await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.setSamplingInterval', { interval: 100 }); // µs: ~8,000 samples in A instead of ~800
         await profiler.post('Profiler.start');
       }
       if (process.env.BENCH_HEAP_PROFILE) await profiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
@@ -591,6 +632,8 @@ async function main(): Promise<number> {
       rounds: a.rounds,
       updatesPerS: a.updates / (a.elapsedMs / 1000),
       cpuUsPerUpdate: a.cpuUs / a.updates,
+      mainCpuUsPerUpdate: a.mainUs / a.updates,
+      redisCpuUsPerUpdate: a.redisUs / a.updates,
       p50: quantile(a.latencies, 0.5),
       p95: quantile(a.latencies, 0.95),
       p99: quantile(a.latencies, 0.99),
@@ -603,9 +646,15 @@ async function main(): Promise<number> {
     // Each one-chat workload after a warm-up of its own on another chat (not reported): A's
     // warm-up runs many chats at once, so B's and C's one-at-a-time path would otherwise still
     // be compiled by the JIT during their first passes (see docs/performance.md).
+    // Then a full garbage collection, so that what A and the warm-up left in the young generation
+    // is not copied by a scavenge in the middle of B or C: with A's heap that one scavenge took
+    // 8 ms, which alone moves a five-pass mean of ~55 updates by 0.15 ms, whichever window it
+    // falls in. B and C then collect only their own garbage, as a chat's updates do.
     await runB(h, markers, 900_000_101, WARMUP_PASSES);
+    fullGc();
     const b = await runB(h, markers);
     await runC(h, markers, 910_000_101, WARMUP_PASSES * 5);
+    fullGc();
     const c = await runC(h, markers, 910_000_001, C_INVALID);
 
     const leaks = h.trap.leaks.length;
@@ -635,6 +684,7 @@ async function main(): Promise<number> {
       `Workload A: ${USERS} users, ${aOut.updates} updates in ${a.rounds} rounds (warm-up: ${WARMUP_USERS} users, not counted)`,
       `  throughput        ${aOut.updatesPerS.toFixed(0)} updates/s over ${(a.elapsedMs / 1000).toFixed(2)} s of rounds       [target >= 15000: ${pass(targets.a_15k_updates_per_s)}]`,
       `  cpu               ${aOut.cpuUsPerUpdate.toFixed(1)} us of this process's CPU time per update (user + system; includes GC; less sensitive to a busy machine than wall time)`,
+      `                    ${aOut.mainCpuUsPerUpdate.toFixed(1)} us of it on the main thread (all JavaScript: its busy share bounds the throughput), the rest V8's helper threads; redis-server ${aOut.redisCpuUsPerUpdate.toFixed(1)} us`,
       `  latency           p50 ${r2(aOut.p50)} ms, p95 ${r2(aOut.p95)} ms, p99 ${r2(aOut.p99)} ms (handleUpdate call to resolution, ${USERS} at once)`,
       `  redis commands    ${r3(aOut.cmdsPerUpdate)} per update (${Object.entries(cmds.by).map(([k, v]) => `${k} ${v}`).join(', ')})   [target <= 2: ${pass(targets.a_max_2_cmds_per_update)}]`,
       `  redis memory      ${aOut.bytesPeak.toFixed(0)} B per user mid-flow (peak between rounds), ${aOut.bytesEnd.toFixed(0)} B at the end   [target <= 1024: ${pass(targets.a_max_1kb_per_user_mid_flow)}]`,
@@ -642,13 +692,13 @@ async function main(): Promise<number> {
       `  other checks      ${a.silent} updates without a reply, ${a.hintMissing} "${INVALID_AGE}" answers not re-asked with the hint`,
       ...verdicts.examples.map((e) => `  MISMATCH ${e}`),
       '',
-      `Workload B: one chat, ${B_PASSES} eligibility checks in a row ("menu" before "1" from pass 2: ${b.extraMenuUpdates} extra updates; warm-up: ${WARMUP_PASSES} passes on another chat, not counted)`,
+      `Workload B: one chat, ${B_PASSES} eligibility checks in a row ("menu" before "1" from pass 2: ${b.extraMenuUpdates} extra updates; warm-up: ${WARMUP_PASSES} passes on another chat, not counted; then a full GC)`,
       `  mean latency      passes 1-5 ${r3(b.first5)} ms, passes 46-50 ${r3(b.last5)} ms, all ${r3(b.all)} ms   [target <= 0.3 ms: ${pass(targets.b_mean_max_0_3_ms)}; no growth: ${pass(targets.b_no_growth)}]`,
       `  median update     passes 1-5 ${r3(b.first5Median)} ms, passes 46-50 ${r3(b.last5Median)} ms (for reading the growth check: not affected by single hiccups)`,
       `  session in redis  ${b.bytes.map((x) => x.strlen).join(' ')} bytes (STRLEN after each pass); MEMORY USAGE max ${bMemMax} B`,
       `  verdicts          ${b.mismatches} mismatches`,
       '',
-      `Workload C: one chat, ${C_INVALID} invalid ages ("${INVALID_AGE}") then a valid one (warm-up: ${WARMUP_PASSES * 5} on another chat, not counted)`,
+      `Workload C: one chat, ${C_INVALID} invalid ages ("${INVALID_AGE}") then a valid one (warm-up: ${WARMUP_PASSES * 5} on another chat, not counted; then a full GC)`,
       `  invalid answers   mean ${r3(c.invalidMean)} ms (first 20: ${r3(c.first20)} ms, last 20: ${r3(c.last20)} ms)   [flat: ${pass(targets.c_flat)}]`,
       `  session in redis  ${c.before.strlen} B before, ${c.afterInvalid.strlen} B after the invalid answers, ${c.after.strlen} B at the end; ${c.hintMissing} not re-asked`,
       '',
@@ -669,6 +719,8 @@ async function main(): Promise<number> {
       a_redis_bytes_per_user_end: Math.round(aOut.bytesEnd),
       a_mismatches: verdicts.mismatches,
       a_cpu_us_per_update: Math.round(aOut.cpuUsPerUpdate),
+      a_main_thread_cpu_us_per_update: Number.isFinite(aOut.mainCpuUsPerUpdate) ? Math.round(aOut.mainCpuUsPerUpdate * 10) / 10 : null,
+      a_redis_cpu_us_per_update: Math.round(aOut.redisCpuUsPerUpdate * 10) / 10,
       a_updates: aOut.updates,
       a_users: USERS,
       b_first5_mean_ms: r3(b.first5),
