@@ -545,14 +545,17 @@ export function perChat(keyOf: (ctx: Context) => string | undefined): (ctx: Cont
     }
     const chain = c;
     chain.waiting++;
-    // What `task.finally(settle)` does, without the promise and the turn `finally` adds on top.
-    const settle = (): void => {
-      if (--chain.waiting === 0) chains.delete(key);
-    };
-    const tail = task.then(settle, (err: unknown) => {
-      settle();
-      throw err;
-    });
+    // What `task.finally(...)` does, without the promise and the turn `finally` adds on top.
+    // (Inline arrows, not a named one: tsx keeps function names, a property definition each time.)
+    const tail = task.then(
+      () => {
+        if (--chain.waiting === 0) chains.delete(key);
+      },
+      (err: unknown) => {
+        if (--chain.waiting === 0) chains.delete(key);
+        throw err;
+      },
+    );
     chain.tail = tail;
     return tail;
   };
