@@ -26,7 +26,7 @@ const quiet = { out: () => undefined, err: () => undefined };
 
 describe('whatsapp:login arguments', () => {
   it('takes the data folder and Chromium from the environment, with flags winning', () => {
-    expect(parseLoginArgs([], {}, quiet)).toEqual({ dataDir: './.data/whatsapp', chromiumPath: '/usr/bin/chromium', clientId: undefined, pairingPhone: undefined, timeoutSec: 300 });
+    expect(parseLoginArgs([], {}, quiet)).toEqual({ dataDir: './.data/whatsapp', chromiumPath: '/usr/bin/chromium', pairingPhone: undefined, timeoutSec: 300 });
     const env = { WHATSAPP_DATA_DIR: '/data/wa', WHATSAPP_CHROMIUM_PATH: '/opt/chrome' };
     expect(parseLoginArgs([], env, quiet)).toMatchObject({ dataDir: '/data/wa', chromiumPath: '/opt/chrome' });
     expect(parseLoginArgs(['--data-dir', '/x', '--timeout', '60'], env, quiet)).toMatchObject({ dataDir: '/x', chromiumPath: '/opt/chrome', timeoutSec: 60 });
@@ -50,6 +50,9 @@ describe('whatsapp:login arguments', () => {
     const createClient = vi.fn((_cfg: ClientConfig) => new FakeWhatsAppClient());
     expect(await runLoginCli(['--pairing-code', '0812'], {}, { createClient, out: () => undefined, err: (s) => errs.push(s) })).toBe(EXIT.usage);
     expect(errs.join('\n')).toMatch(/country code|8 to 15/);
+    // No --client-id: Pandu has no such setting, so a login stored under one would never be found.
+    expect(await runLoginCli(['--client-id', 'pandu'], {}, { createClient, out: () => undefined, err: (s) => errs.push(s) })).toBe(EXIT.usage);
+    expect(errs.join('\n')).toMatch(/unknown option '--client-id'/);
     expect(await runLoginCli(['--help'], {}, { createClient, ...quiet })).toBe(EXIT.ok);
     expect(createClient).not.toHaveBeenCalled();
     const failing = () => {
@@ -79,7 +82,7 @@ describe('whatsapp:login flow', () => {
     expect(await run).toBe(EXIT.ok);
     expect(pngSeen).toBe(true);
     expect(existsSync(png)).toBe(false);
-    expect(createClient).toHaveBeenCalledWith({ dataDir, chromiumPath: '/usr/bin/chromium', clientId: undefined, pairWithPhoneNumber: undefined });
+    expect(createClient).toHaveBeenCalledWith({ dataDir, chromiumPath: '/usr/bin/chromium', pairWithPhoneNumber: undefined });
     const text = out.join('\n');
     expect(text).toMatch(/[▀▄█]/);
     expect(text).toContain('Linked devices');
@@ -129,9 +132,9 @@ describe('whatsapp:login flow', () => {
     fake.onInitialize = async () => {
       fake.emit('auth_failure', 'Unable to log in');
     };
-    const r = await runLoginFlow({ client: fake, dataDir, clientId: 'pandu', timeoutMs: 60_000, out: (s) => out.push(s) });
+    const r = await runLoginFlow({ client: fake, dataDir, timeoutMs: 60_000, out: (s) => out.push(s) });
     expect(r).toEqual({ code: EXIT.failed, outcome: 'auth_failure' });
-    expect(out.join('\n')).toContain(join(dataDir, 'session-pandu'));
+    expect(out.join('\n')).toContain(join(dataDir, 'session'));
     expect(fake.destroyCalls).toBe(1);
   });
 

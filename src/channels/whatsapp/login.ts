@@ -21,13 +21,10 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, timeout: 3 } as const;
 export interface LoginArgs {
   dataDir: string;
   chromiumPath: string;
-  clientId?: string;
   /** Digits only, international format (6281234567890). Set: pairing code instead of QR. */
   pairingPhone?: string;
   timeoutSec: number;
 }
-
-export class LoginUsageError extends Error {}
 
 /** "+62 812-3456-7890" -> "6281234567890". Rejects local formats ("0812...") it cannot place. */
 export function normalizePhone(raw: string): string {
@@ -51,16 +48,14 @@ export function parseLoginArgs(argv: readonly string[], env: NodeJS.ProcessEnv, 
     .option('--pairing-code <phone>', 'link with a pairing code for this number (international format, e.g. 6281234567890) instead of a QR code', normalizePhone)
     .option('--data-dir <dir>', 'the WhatsApp data folder (WHATSAPP_DATA_DIR)', env.WHATSAPP_DATA_DIR || './.data/whatsapp')
     .option('--chromium <path>', 'Chromium executable (WHATSAPP_CHROMIUM_PATH)', env.WHATSAPP_CHROMIUM_PATH || '/usr/bin/chromium')
-    .option('--client-id <id>', 'LocalAuth client id, if Pandu uses one (WHATSAPP_CLIENT_ID)', env.WHATSAPP_CLIENT_ID || undefined)
     .option('--timeout <seconds>', 'give up after this many seconds', parseTimeout, 300)
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeOut: io?.out ?? ((s) => process.stdout.write(s)), writeErr: io?.err ?? ((s) => process.stderr.write(s)) });
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ pairingCode?: string; dataDir: string; chromium: string; clientId?: string; timeout: number }>();
-  if (o.clientId !== undefined && !/^[-_\w]+$/.test(o.clientId)) throw new LoginUsageError('--client-id may contain only letters, digits, _ and -');
-  return { dataDir: o.dataDir, chromiumPath: o.chromium, clientId: o.clientId, pairingPhone: o.pairingCode, timeoutSec: o.timeout };
+  const o = program.opts<{ pairingCode?: string; dataDir: string; chromium: string; timeout: number }>();
+  return { dataDir: o.dataDir, chromiumPath: o.chromium, pairingPhone: o.pairingCode, timeoutSec: o.timeout };
 }
 
 function parseTimeout(v: string): number {
@@ -72,7 +67,6 @@ function parseTimeout(v: string): number {
 export interface LoginFlowOptions {
   client: WALoginClientLike;
   dataDir: string;
-  clientId?: string;
   pairingPhone?: string;
   timeoutMs: number;
   /** Operator-facing text (the terminal). */
@@ -92,7 +86,7 @@ export function formatPairingCode(code: string): string {
 export function runLoginFlow(o: LoginFlowOptions): Promise<LoginResult> {
   const { client, out } = o;
   const png = join(o.dataDir, QR_PNG_NAME);
-  const sessionDir = sessionDirOf(o.dataDir, o.clientId);
+  const sessionDir = sessionDirOf(o.dataDir);
   let done = false;
   let pairingRequested = false;
   let lastCode = '';
@@ -216,7 +210,7 @@ export function runLoginFlow(o: LoginFlowOptions): Promise<LoginResult> {
 }
 
 export interface LoginCliDeps {
-  createClient: (cfg: { dataDir: string; chromiumPath: string; clientId?: string; pairWithPhoneNumber?: string }) => WALoginClientLike;
+  createClient: (cfg: { dataDir: string; chromiumPath: string; pairWithPhoneNumber?: string }) => WALoginClientLike;
   out?: (text: string) => void;
   err?: (text: string) => void;
   settleMs?: number;
@@ -236,7 +230,7 @@ export async function runLoginCli(argv: readonly string[], env: NodeJS.ProcessEn
   }
   let client: WALoginClientLike;
   try {
-    client = deps.createClient({ dataDir: args.dataDir, chromiumPath: args.chromiumPath, clientId: args.clientId, pairWithPhoneNumber: args.pairingPhone });
+    client = deps.createClient({ dataDir: args.dataDir, chromiumPath: args.chromiumPath, pairWithPhoneNumber: args.pairingPhone });
   } catch (e) {
     err(`error: ${(e as Error).message}`);
     return EXIT.failed;
@@ -244,7 +238,6 @@ export async function runLoginCli(argv: readonly string[], env: NodeJS.ProcessEn
   const result = await runLoginFlow({
     client,
     dataDir: args.dataDir,
-    clientId: args.clientId,
     pairingPhone: args.pairingPhone,
     timeoutMs: args.timeoutSec * 1000,
     out,
