@@ -60,12 +60,6 @@ const INVALID_AGES = ['dua puluh', 'dua puluhan', 'rahasia'];
 let INVALID_AGE = INVALID_AGES[0]!;
 const DAY_MS = 86_400_000;
 const PREFIX = 'pandu:';
-/**
- * Experiments (NOT production; for measuring a patch before it is applied):
- * BENCH_TRY=autopipeline. Each one is printed in the summary and the JSON line.
- *   autopipeline  ioredis `enableAutoPipelining` on the session client (patch for createRedis)
- */
-const TRY = new Set((process.env.BENCH_TRY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
 /**
  * A young-generation collection (V8's `gc({ type: 'minor' })`, made available here without a
@@ -227,7 +221,6 @@ async function startHarness(): Promise<Harness> {
   const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'warn', destination: sink });
   const engine = buildEngine({ flowsDir: 'flows', localesDir: 'locales', policyFile: 'policy/prakerja.yaml', defaultLang: 'id' });
   const client = createRedis(redis.url, logger);
-  if (TRY.has('autopipeline')) (client.options as { enableAutoPipelining?: boolean }).enableAutoPipelining = true;
   if (!(await redisReady(client, 5_000))) throw new Error('redis did not become ready');
   const store = createSessionStore({ redis: client, prefix: PREFIX, ttlMs: 30 * DAY_MS });
   const metrics = createMetrics();
@@ -686,7 +679,6 @@ async function main(): Promise<number> {
     const cpu = cpus()[0]?.model ?? 'unknown';
     const lines = [
       `Pandu benchmark (bench-workload.md) on ${cpus().length} cores, ${cpu}; node ${process.version}, redis ${redisVersion}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-      ...(TRY.size ? [`EXPERIMENT (not production code): ${[...TRY].join(', ')}`] : []),
       ...(INVALID_AGE !== INVALID_AGES[0] ? [`NOTE: the age question accepts "${INVALID_AGES[0]}" now; the invalid age answer is "${INVALID_AGE}" (see INVALID_AGES in bench/run.ts)`] : []),
       `Path: grammY ${pkgVersion('grammy')} Bot from createTelegramChannel, bot.handleUpdate, Bot API answered in-process; ioredis ${pkgVersion('ioredis')}`,
       '',
@@ -764,7 +756,6 @@ async function main(): Promise<number> {
       seed: SEED,
       warmup_users: WARMUP_USERS,
       warmup_passes: WARMUP_PASSES,
-      experiments: [...TRY],
       invalid_age_text: INVALID_AGE,
       node_flags: nodeFlags(),
       total_s: r2(totalS),
