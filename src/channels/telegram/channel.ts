@@ -27,7 +27,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
 import { run, type RunnerHandle } from '@grammyjs/runner';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
-import { Bot, BotError, Composer, Context, GrammyError, HttpError, webhookCallback, type Middleware, type MiddlewareFn, type Transformer } from 'grammy';
+import { Bot, BotError, Composer, Context, GrammyError, HttpError, webhookCallback, type Middleware, type MiddlewareFn, type RawApi, type Transformer } from 'grammy';
 import type { CallbackQuery, Update, UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { Engine } from '../../core/engine.ts';
@@ -139,8 +139,6 @@ function onlyMessages(throttler: Transformer): Transformer {
 export const DEFAULT_RETRY: Partial<AutoRetryOptions> = { maxDelaySeconds: 60, maxRetryAttempts: 5 };
 
 const MAX_WEBHOOK_BODY = 1_000_000;
-/** The send options of a reply without buttons (frozen: grammY only reads them). */
-const HTML = Object.freeze({ parse_mode: 'HTML' as const });
 const BLOCKED_MEMORY = 10_000;
 
 /** A "typing…" indicator pending for one update (see onUpdate). */
@@ -161,6 +159,12 @@ class TelegramChannelImpl implements TelegramChannel {
   readonly webhookPath?: string;
 
   private readonly log: Logger;
+  /**
+   * `bot.api.raw.sendMessage`, looked up once: `bot.api.sendMessage` goes through the raw API's
+   * Proxy, which binds a new function on every call, and spreads its arguments into a payload.
+   * The transformers still apply: the client reads its (transformed) call function on each call.
+   */
+  private readonly sendMessage: RawApi['sendMessage'];
   /** Updates accepted and not yet finished, and who waits for that number to reach 0 (stop). */
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -186,6 +190,8 @@ class TelegramChannelImpl implements TelegramChannel {
       ...(o.botInfo ? { botInfo: o.botInfo } : {}),
       ...(apiRoot ? { client: { apiRoot } } : {}),
     });
+
+    this.sendMessage = this.bot.api.raw.sendMessage;
 
     // Transformers: the last installed runs first. Throttler outermost, so a retry keeps its slot.
     this.bot.api.config.use(this.pollingErrorLogger());
@@ -425,7 +431,7 @@ class TelegramChannelImpl implements TelegramChannel {
     for (const m of msgs) {
       try {
         try {
-          await this.bot.api.sendMessage(chat, m.html, m.reply_markup ? { parse_mode: 'HTML', reply_markup: m.reply_markup } : HTML);
+          await this.sendMessage(m.reply_markup ? { chat_id: chat, text: m.html, parse_mode: 'HTML', reply_markup: m.reply_markup } : { chat_id: chat, text: m.html, parse_mode: 'HTML' });
         } catch (err) {
           if (!(err instanceof GrammyError && err.error_code === 400 && /parse entities/i.test(err.description))) throw err;
           // Should not happen (render escapes everything), but a reply must never be lost to markup.
