@@ -1,9 +1,10 @@
 // The Telegram channel end to end: the real grammY bot (runner, auto-retry, throttler, webhook
 // callback) against the fake Bot API server on loopback, with the real engine and runtime, or a
 // stand-in runtime where a test needs a particular reply or a failure.
+import { Context } from 'grammy';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMMAND_MENUS } from '../src/channels/telegram/commands.ts';
-import { postsMessage, type TelegramRuntime } from '../src/channels/telegram/channel.ts';
+import { ChannelBot, postsMessage, type TelegramRuntime } from '../src/channels/telegram/channel.ts';
 import { stripBold, toHtml } from '../src/channels/telegram/render.ts';
 import { step } from '../src/core/step.ts';
 import type { Inbound, Reply } from '../src/core/types.ts';
@@ -400,6 +401,16 @@ describe('telegram: polling', () => {
     expect(errors[0]).toMatchObject({ msg: 'telegram update failed', event: 'text', kind: 'message' });
     expect(errors[0]!.update).toBeTypeOf('number');
     expect(k.log.text()).not.toContain('rahasia');
+  });
+});
+
+describe('telegram: ChannelBot', () => {
+  // Every update's ctx.api is the bot's own Api (no per-update client): the two options that
+  // would need grammY's own handleUpdate are refused at construction, not silently ignored.
+  it('refuses webhook replies and a custom context, naming the option', () => {
+    expect(() => new ChannelBot('1:x', { client: { canUseWebhookReply: () => true } })).toThrow(/canUseWebhookReply/);
+    expect(() => new ChannelBot('1:x', { ContextConstructor: class extends Context {} })).toThrow(/ContextConstructor/);
+    expect(new ChannelBot('1:x', { client: { apiRoot: 'http://127.0.0.1:9' } })).toBeInstanceOf(ChannelBot);
   });
 });
 

@@ -134,7 +134,7 @@ describe('whatsapp:login flow', () => {
     };
     const r = await runLoginFlow({ client: fake, dataDir, timeoutMs: 60_000, out: (s) => out.push(s) });
     expect(r).toEqual({ code: EXIT.failed, outcome: 'auth_failure' });
-    expect(out.join('\n')).toContain(join(dataDir, 'session'));
+    expect(out.join('\n')).toContain(`Delete the folder ${join(dataDir, 'session')} and`); // the folder Pandu itself reads
     expect(fake.destroyCalls).toBe(1);
   });
 

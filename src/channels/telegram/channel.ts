@@ -27,7 +27,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
 import { run, type RunnerHandle } from '@grammyjs/runner';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
-import { Bot, BotError, Composer, Context, GrammyError, HttpError, webhookCallback, type Middleware, type MiddlewareFn, type RawApi, type Transformer } from 'grammy';
+import { Bot, BotError, Composer, Context, GrammyError, HttpError, webhookCallback, type BotConfig, type Middleware, type MiddlewareFn, type RawApi, type Transformer } from 'grammy';
 import type { CallbackQuery, Update, UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { Engine } from '../../core/engine.ts';
@@ -514,6 +514,13 @@ class TelegramChannelImpl implements TelegramChannel {
  * install on the bot itself).
  */
 export class ChannelBot extends Bot {
+  constructor(token: string, config?: BotConfig<Context>) {
+    // The two things a per-update Api or grammY's own handleUpdate would still be needed for.
+    if (config?.client?.canUseWebhookReply) throw new Error('ChannelBot sends no webhook replies: canUseWebhookReply must stay unset');
+    if (config?.ContextConstructor) throw new Error('ChannelBot builds plain Contexts: ContextConstructor must stay unset');
+    super(token, config);
+  }
+
   override async handleUpdate(update: Update): Promise<void> {
     const ctx = new Context(update, this.api, this.botInfo); // botInfo throws before init, as grammY does
     try {
