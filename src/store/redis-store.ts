@@ -113,12 +113,17 @@ export class RedisSessionStore implements SessionStore {
   /**
    * `SET` with the given arguments, the way `redis.set(...)` sends it, minus the generated
    * method's work on every call (argument list, options object, auto-pipelining check): the
-   * claim and the commit are two commands on every message. `sendCommand` with a `Command` is
-   * ioredis's documented way to send one.
+   * claim and the commit are two commands on every message, and every other `SET` of the store
+   * goes the same way. `sendCommand` with a `Command` is ioredis's documented way to send one.
    */
   private set(args: string[]): Promise<string | null> {
     const opts = this.redis.options.showFriendlyErrorStack ? { ...this.commandOptions, errorStack: new Error() } : this.commandOptions;
     return this.redis.sendCommand(new Command('set', args, opts)) as Promise<string | null>;
+  }
+
+  /** A TTL as the `PX` argument. */
+  private px(ttlMs: number): string {
+    return ttlMs === this.opts.ttlMs ? this.ttlArg : String(ttlMs);
   }
 
   keyOf(chatKey: string): string {
@@ -195,7 +200,7 @@ export class RedisSessionStore implements SessionStore {
     const raw = encodeSession(session);
     try {
       this.coalesce();
-      await this.set([c.redisKey, raw, 'PX', ttlMs === this.opts.ttlMs ? this.ttlArg : String(ttlMs)]);
+      await this.set([c.redisKey, raw, 'PX', this.px(ttlMs)]);
     } catch (err) {
       this.orphans.set(c.redisKey, c.before);
       throw new StoreUnavailableError(err);
@@ -224,7 +229,7 @@ export class RedisSessionStore implements SessionStore {
     for (const [key, before] of this.orphans) {
       try {
         if (before === null) await this.redis.del(key);
-        else await this.redis.set(key, before, 'PX', this.opts.ttlMs);
+        else await this.set([key, before, 'PX', this.ttlArg]);
         this.orphans.delete(key);
       } catch {
         break;
@@ -284,7 +289,7 @@ export class RedisSessionStore implements SessionStore {
       if (value === null) {
         this.known.delete(key);
         await this.redis.del(key);
-      } else await this.redis.set(key, value, 'PX', ttlMs);
+      } else await this.set([key, value, 'PX', this.px(ttlMs)]);
     } catch (err) {
       this.orphans.set(key, c.before);
       throw new StoreUnavailableError(err);
@@ -316,7 +321,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private async mark(key: string, now: number): Promise<void> {
-    await this.cmd(() => this.redis.set(key, `${MARK}${this.token}|${now + this.lockMs}`, 'PX', this.opts.ttlMs));
+    await this.cmd(() => this.set([key, `${MARK}${this.token}|${now + this.lockMs}`, 'PX', this.ttlArg]));
   }
 
   /** `mark`; should it fail, what the key held is remembered as if a hand-back had failed. */
