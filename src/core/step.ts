@@ -596,18 +596,14 @@ class Turn {
     const input = st.input!;
     let choices: Choice[] | undefined;
     // Questions get no answers interpolated: a personal answer must never be echoed into a text.
-    // A label in the session's language is one of the option's names (see buildOptions).
-    const li = LANGS.indexOf(this.s.lang);
-    if ((input.type === 'choice' || input.type === 'yesno') && li >= 0) {
+    // A label in the session's language is one of the option's names (see buildOptions): names
+    // start with the label in each of LANGS, in that order.
+    if (input.type === 'choice' || input.type === 'yesno') {
+      const li = LANGS.indexOf(this.s.lang);
       const opts = this.optionsOf(st);
       choices = new Array<Choice>(opts.length);
       for (let i = 0; i < opts.length; i++) choices[i] = { id: opts[i]!.id, label: opts[i]!.names[li]! };
-    } else if (input.type === 'choice') choices = input.options.map((o) => ({ id: o.id, label: this.t(o.label) }));
-    else if (input.type === 'yesno')
-      choices = [
-        { id: 'yes', label: this.t('common.yes') },
-        { id: 'no', label: this.t('common.no') },
-      ];
+    }
     this.emit(this.t(st.ask!), choices);
   }
 
