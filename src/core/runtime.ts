@@ -4,6 +4,7 @@
 // arrival order, inside this process; the store extends that across processes.
 import type { Logger } from 'pino';
 import type { Engine } from './engine.ts';
+import { InFlight } from './in-flight.ts';
 import { personalAnswers, step } from './step.ts';
 import { PERSONAL_TTL_MS, type Inbound, type Lang, type Reply, type Session, type StepResult } from './types.ts';
 import { StoreUnavailableError, type Claim, type SessionStore } from '../store/session-store.ts';
@@ -55,8 +56,7 @@ export function chatKeyOf(inbound: Pick<Inbound, 'channel' | 'chatId'>): string 
 export class Runtime {
   private readonly tails = new Map<string, Promise<unknown>>();
   private readonly senders = new Map<Inbound['channel'], Sender>();
-  private inFlight = 0;
-  private idleWaiters: (() => void)[] = [];
+  private readonly inFlight = new InFlight();
   private readonly now: () => number;
 
   constructor(private readonly o: RuntimeOptions) {
@@ -71,7 +71,7 @@ export class Runtime {
   handle(inbound: Inbound): Promise<Reply[]> {
     const key = chatKeyOf(inbound);
     const before = this.tails.get(key);
-    this.inFlight++;
+    this.inFlight.enter();
     // Nothing of this chat in progress: start at once (no extra promise and turn of the queue).
     // The chat's queue is tidied by handleNow itself when it ends (see Turn), not by a further
     // promise chained on each message.
@@ -112,8 +112,7 @@ export class Runtime {
 
   /** Resolves when every message accepted so far has been handled (graceful shutdown). */
   drain(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
+    return this.inFlight.idle();
   }
 
   private async handleNow(key: string, inbound: Inbound, turn: Turn): Promise<Reply[]> {
@@ -208,7 +207,7 @@ export class Runtime {
       // Still the chat's last message: the queue is empty now. (A later one has taken its place
       // otherwise; it tidies up when it ends.)
       if (turn.run !== undefined && this.tails.get(key) === turn.run) this.tails.delete(key);
-      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      this.inFlight.leave();
       this.report(key, inbound, performance.now() - started, outcome);
     }
   }

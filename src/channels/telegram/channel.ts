@@ -31,6 +31,7 @@ import { Bot, BotError, Composer, Context, GrammyError, HttpError, webhookCallba
 import type { CallbackQuery, Update, UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { Engine } from '../../core/engine.ts';
+import { InFlight } from '../../core/in-flight.ts';
 import type { Inbound, Lang, Reply } from '../../core/types.ts';
 import { COMMAND_MENUS } from './commands.ts';
 import { toInbound, updateChat, updateKind } from './inbound.ts';
@@ -166,8 +167,7 @@ class TelegramChannelImpl implements TelegramChannel {
    */
   private readonly sendMessage: RawApi['sendMessage'];
   /** Updates accepted and not yet finished, and who waits for that number to reach 0 (stop). */
-  private inFlight = 0;
-  private idleWaiters: (() => void)[] = [];
+  private readonly inFlight = new InFlight();
   private readonly inOrder: (ctx: Context, next: () => Promise<void>) => Promise<void>;
   private readonly before?: MiddlewareFn<Context>;
   /** Chats whose user blocked the bot (logged once per block; forgotten once a send succeeds). */
@@ -259,13 +259,13 @@ class TelegramChannelImpl implements TelegramChannel {
     const runner = this.runner;
     this.runner = undefined;
     if (runner) await runner.stop()?.catch(() => undefined);
-    if (this.inFlight > 0) {
+    if (this.inFlight.count > 0) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.o.stopTimeoutMs ?? 10_000)));
-      const idle = new Promise<'idle'>((r) => this.idleWaiters.push(() => r('idle')));
+      const idle = this.inFlight.idle().then(() => 'idle' as const);
       const res = await Promise.race([idle, timeout]);
       clearTimeout(timer);
-      if (res === 'timeout') this.log.warn({ pending: this.inFlight }, 'telegram stopped with updates still in progress');
+      if (res === 'timeout') this.log.warn({ pending: this.inFlight.count }, 'telegram stopped with updates still in progress');
     }
     if (this.started) this.log.info({ mode: this.mode }, 'telegram channel stopped');
     this.started = false;
@@ -323,14 +323,14 @@ class TelegramChannelImpl implements TelegramChannel {
 
   /** Every update: counted while in progress (stop waits for them), in its chat's order. */
   private async track(ctx: Context): Promise<void> {
-    this.inFlight++;
+    this.inFlight.enter();
     try {
       // Without `before`, straight to the handler: it catches everything it does itself.
       await this.inOrder(ctx, this.before ? () => this.guarded(ctx) : () => this.onUpdate(ctx));
     } catch (err) {
       this.logFailure(ctx.update, err, 'track');
     } finally {
-      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      this.inFlight.leave();
     }
   }
 
