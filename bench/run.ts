@@ -182,6 +182,12 @@ interface Harness {
   admin: Redis;
   trap: LeakTrap;
   handle(chat: number, text: string): Promise<number>;
+  /**
+   * Resolves once every update handled so far has its session written. A reply goes out once its
+   * session is handed to the store, before Redis confirms the write (docs/architecture.md), so
+   * whatever reads Redis from the benchmark's own connection waits for this first.
+   */
+  settle(): Promise<void>;
   /** Texts sent to a chat since the last take(). */
   take(chat: number): string[];
   sessionKey(chat: number): string;
@@ -273,6 +279,7 @@ async function startHarness(): Promise<Harness> {
     admin,
     trap,
     handle,
+    settle: () => runtime.drain(),
     take(chat) {
       const k = String(chat);
       const box = inbox.get(k) ?? [];
@@ -415,6 +422,8 @@ async function runA(h: Harness, users: AUser[]): Promise<AResult> {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const ms = await Promise.all(batch.map((u) => h.handle(u.chat, u.msgs[u.next]!)));
+    // The round's work includes the writes of its sessions, confirmed after the last replies.
+    await h.settle();
     elapsed += performance.now() - t0;
     const c = process.cpuUsage(c0);
     cpuUs += c.user + c.system;
@@ -455,6 +464,7 @@ function checkVerdicts(users: AUser[], markers: Markers): { mismatches: number; 
 // ---- workloads B and C -----------------------------------------------------------------------------------
 
 async function sessionBytes(h: Harness, chat: number): Promise<{ strlen: number; memory: number }> {
+  await h.settle();
   const key = h.sessionKey(chat);
   const [strlen, memory] = await Promise.all([h.admin.strlen(key), h.admin.call('MEMORY', 'USAGE', key) as Promise<number | null>]);
   return { strlen, memory: memory ?? 0 };

@@ -43,10 +43,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Transformer } from 'grammy';
 import type { Redis } from 'ioredis';
-import type { RuntimeHooks } from './core/runtime.ts';
+import type { Outcome, RuntimeHooks } from './core/runtime.ts';
 import type { Channel, Inbound } from './core/types.ts';
 import { postsMessage } from './channels/telegram/channel.ts';
 import type { HelpdeskStats } from './helpdesk/service.ts';
+
+export type { Outcome };
 
 /** Helpdesk waits and first replies (seconds): minutes to hours. */
 const HANDOFF_BUCKETS = [10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400];
@@ -56,7 +58,6 @@ export const ACTIVE_WINDOW_MS = 15 * 60_000;
 /** Handling latency buckets (seconds): a normal turn is well under a millisecond; a status lookup may take seconds. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export type Outcome = 'ok' | 'duplicate' | 'unavailable' | 'error';
 /** Running totals a channel keeps of its own deliveries. */
 export interface SendCounts {
   sent: number;

@@ -1,6 +1,6 @@
 // The runtime on a real redis-server: per-chat order and exactly-once across two processes'
 // runtimes, platform retries dropped, and a Redis outage survived without losing the conversation.
-import { Redis } from 'ioredis';
+import { Redis, type Command } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedis, redisReady } from '../src/app.ts';
@@ -41,6 +41,7 @@ describe('two runtimes sharing one Redis', () => {
       return runtimes[which]!.handle(text('chat-50', String(i), `m${i}`));
     });
     const replies = await Promise.all(all);
+    await Promise.all(runtimes.map((r) => r.drain())); // every session written, before reading Redis
     // Every message got its answer (the question again), none an apology.
     expect(replies.filter((r) => !r.at(-1)?.text.startsWith('log=') || r.some((x) => x.text.startsWith('common.')) && r[0]!.text !== 'common.welcome')).toEqual([]);
 
@@ -60,6 +61,7 @@ describe('two runtimes sharing one Redis', () => {
     const conns = [new Redis(inject('redisUrl')), new Redis(inject('redisUrl'))];
     const runtimes = conns.map((c) => new Runtime({ engine, store: new RedisSessionStore(c, { prefix, ttlMs: 60_000 }), logger: silent }));
     for (let i = 0; i < 12; i++) await runtimes[i % 2]!.handle(text('turns', String(i), `t${i}`));
+    await Promise.all(runtimes.map((r) => r.drain()));
     const stored = storedSession((await redis.get(`${prefix}s:telegram:turns`))!);
     expect(stored.answers.log).toBe('0,1,2,3,4,5,6,7,8,9,10,11');
     await Promise.all(conns.map((c) => c.quit()));
@@ -71,7 +73,117 @@ describe('two runtimes sharing one Redis', () => {
     await rt.handle(text('c', 'a', 'u1'));
     expect(await rt.handle(text('c', 'a', 'u1'))).toEqual([]);
     await rt.handle(text('c', 'b', 'u2'));
+    await rt.drain();
     expect(storedSession((await redis.get(`${prefix}s:telegram:c`))!).answers.log).toBe('a,b');
+  });
+});
+
+describe("a reply and its session's write", () => {
+  /**
+   * A client whose commits (a plain `SET`, not the claim's `SET .. GET`) can be held: Redis runs
+   * them, their replies wait for `release()`; or failed once: not sent at all, or run by Redis
+   * with the reply lost, as when the connection drops on either side of it.
+   */
+  function commitsOf(base: Redis) {
+    let mode: 'pass' | 'hold' | 'fail-unsent' | 'fail-after' | 'fail-unsent-late' = 'pass';
+    const held: (() => void)[] = [];
+    let confirmed = 0;
+    const client = new Proxy(base, {
+      get(target, prop, receiver) {
+        if (prop === 'sendCommand') {
+          return async (cmd: Command, stream?: unknown) => {
+            const send = () => (target.sendCommand as (c: Command, s?: unknown) => Promise<unknown>).call(target, cmd, stream);
+            if (cmd.name !== 'set' || cmd.args.includes('GET')) return send();
+            const now = mode;
+            if (now === 'fail-unsent' || now === 'fail-unsent-late') {
+              mode = 'pass';
+              if (now === 'fail-unsent-late') await new Promise<void>((r) => held.push(r));
+              throw new Error('Connection is closed.');
+            }
+            const res = await send();
+            if (now === 'fail-after') {
+              mode = 'pass';
+              throw new Error('Connection is closed.');
+            }
+            if (now === 'hold') await new Promise<void>((r) => held.push(r));
+            confirmed++;
+            return res;
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    return {
+      client,
+      set: (m: typeof mode) => void (mode = m),
+      /** Commits whose confirmation has reached the store. */
+      confirmed: () => confirmed,
+      release: () => {
+        mode = 'pass';
+        for (const r of held.splice(0)) r();
+      },
+    };
+  }
+
+  // The tally engine's question is "log=" with the question's number: the next question, not an apology.
+  const said = (replies: { text: string; ask?: number }[]) => replies.map((r) => `${r.text}#${r.ask ?? ''}`).join('\n');
+  const stalled = <T>(p: Promise<T>) => Promise.race([p, new Promise<'stalled'>((r) => setTimeout(r, 2_000, 'stalled'))]);
+
+  it("answers without waiting for Redis to confirm the write; the chat's next message works from it; drain waits for it", async () => {
+    const prefix = `test:behind:${process.pid}:`;
+    const commits = commitsOf(redis);
+    const rt = new Runtime({ engine: tallyEngine(), store: new RedisSessionStore(commits.client, { prefix, ttlMs: 60_000 }), logger: silent });
+    await rt.handle(text('c', 'hello', 'm0')); // a new chat is greeted; its messages are recorded from here
+    await rt.drain();
+    commits.set('hold');
+    const before = commits.confirmed();
+    const first = await stalled(rt.handle(text('c', 'a', 'm1')));
+    expect(first === 'stalled' ? first : said(first)).toBe('log=#2');
+    expect(commits.confirmed()).toBe(before); // answered while Redis's confirmation is held back
+
+    let drained = false;
+    const drain = rt.drain().then(() => (drained = true));
+    const second = rt.handle(text('c', 'b', 'm2'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(drained).toBe(false); // a shutdown would not close Redis under an unconfirmed write
+    commits.release();
+    expect(said(await second)).toBe('log=#3');
+    await drain;
+    await rt.drain();
+    expect(storedSession((await redis.get(`${prefix}s:telegram:c`))!).answers.log).toBe('hello,a,b');
+  });
+
+  it.each(['fail-unsent', 'fail-after'] as const)('a write that fails after the reply (%s) is kept: the next message carries on from what the user was told', async (failure) => {
+    const prefix = `test:behind-${failure}:${process.pid}:`;
+    const commits = commitsOf(redis);
+    const rt = new Runtime({ engine: tallyEngine(), store: new RedisSessionStore(commits.client, { prefix, ttlMs: 60_000 }), logger: silent });
+    await rt.handle(text('c', 'hello', 'm0'));
+    expect(said(await rt.handle(text('c', 'a', 'm1')))).toBe('log=#2');
+    commits.set(failure);
+    expect(said(await rt.handle(text('c', 'b', 'm2')))).toBe('log=#3'); // the next question, not an apology
+    await rt.drain();
+    expect(said(await rt.handle(text('c', 'c', 'm3')))).toBe('log=#4');
+    await rt.drain();
+    expect(storedSession((await redis.get(`${prefix}s:telegram:c`))!).answers.log).toBe('hello,a,b,c');
+  });
+  it("a write whose failure is reported only after the chat's next claim came back is still restored", async () => {
+    // Not the order one connection gives, but the store must not depend on it: the claim finds
+    // this process's own marker before the failure is known, and must neither take the chat from
+    // an older copy nor wait out the marker's deadline (a minute here: far beyond waitMs).
+    const prefix = `test:behind-late:${process.pid}:`;
+    const commits = commitsOf(redis);
+    const store = new RedisSessionStore(commits.client, { prefix, ttlMs: 60_000, lockMs: 60_000, waitMs: 300 });
+    const rt = new Runtime({ engine: tallyEngine(), store, logger: silent });
+    await rt.handle(text('c', 'hello', 'm0'));
+    commits.set('fail-unsent-late');
+    expect(said(await rt.handle(text('c', 'a', 'm1')))).toBe('log=#2');
+    const next = rt.handle(text('c', 'b', 'm2'));
+    await new Promise((r) => setTimeout(r, 50));
+    commits.release();
+    expect(said(await next)).toBe('log=#3');
+    await rt.drain();
+    expect(storedSession((await redis.get(`${prefix}s:telegram:c`))!).answers.log).toBe('hello,a,b');
   });
 });
 

@@ -34,6 +34,7 @@ function rng(seed: number): () => number {
 
 interface Proc {
   redis: Redis;
+  runtime: Runtime;
   channel: TelegramChannel;
   http: HttpServer;
   url: string;
@@ -65,7 +66,7 @@ describe('two processes on one Redis behind the same webhook updates', () => {
       http.route('POST', channel.webhookPath!, channel.webhookHandler!);
       const { port } = await http.listen();
       await channel.start();
-      procs.push({ redis, channel, http, url: `http://127.0.0.1:${port}${channel.webhookPath}` });
+      procs.push({ redis, runtime, channel, http, url: `http://127.0.0.1:${port}${channel.webhookPath}` });
     }
   });
 
@@ -106,6 +107,7 @@ describe('two processes on one Redis behind the same webhook updates', () => {
     );
     expect(duplicates).toBeGreaterThan(5);
     expect(statuses.every((s) => s === 200)).toBe(true);
+    await Promise.all(procs.map((p) => p.runtime.drain())); // every session written, before reading Redis
 
     for (const user of chats) {
       const raw = await admin.get(`${prefix}s:telegram:${user.id}`);

@@ -2,6 +2,11 @@
 // chat's session, runs the pure `step`, performs the effects step asked for (feeding their results
 // back into step), and hands the session back. Messages of one chat are handled one at a time, in
 // arrival order, inside this process; the store extends that across processes.
+//
+// The replies are returned once the new session is handed to the store, not once the store has
+// confirmed it: the store answers this process's next claim of the chat with that session, and
+// keeps it should the write fail (SessionStore.commit). The message stays in flight (drain,
+// metrics) until the write is confirmed.
 import type { Logger } from 'pino';
 import type { Engine } from './engine.ts';
 import { InFlight } from './in-flight.ts';
@@ -15,9 +20,11 @@ export type EffectHandler = (args: Record<string, unknown>, ctx: { inbound: Inbo
 /** Delivers replies to a chat of one channel, outside the answer to a user's message. */
 export type Sender = (chatId: string, replies: Reply[]) => Promise<void>;
 
+export type Outcome = 'ok' | 'duplicate' | 'unavailable' | 'error';
+
 export interface RuntimeHooks {
   /** After a message was handled (for metrics). */
-  handled?(inbound: Inbound, ms: number, outcome: 'ok' | 'duplicate' | 'unavailable' | 'error'): void;
+  handled?(inbound: Inbound, ms: number, outcome: Outcome): void;
   /** A user asked to delete their data: other stores forget the chat too. */
   forgetChat?(chatKey: string): Promise<void>;
 }
@@ -119,8 +126,9 @@ export class Runtime {
     const started = performance.now();
     const { engine, store, logger } = this.o;
     let claim: Claim | undefined;
-    let outcome: 'ok' | 'duplicate' | 'unavailable' | 'error' = 'ok';
+    let outcome: Outcome = 'ok';
     let lang: Lang = engine.defaultLang;
+    let saving: Promise<void> | undefined;
     try {
       // Read before the claim: the moment the message is handled is when it arrived here.
       let now = this.now();
@@ -189,7 +197,7 @@ export class Runtime {
         logger.info({ chat: key }, 'user data deleted on request');
       } else {
         // Personal answers (a NIK mid-lookup) are not kept for weeks because the user walked away.
-        await store.commit(claim, res.session, holdsPersonal(engine, res.session) ? PERSONAL_TTL_MS : undefined);
+        saving = store.commit(claim, res.session, holdsPersonal(engine, res.session) ? PERSONAL_TTL_MS : undefined);
       }
       return replies;
     } catch (err) {
@@ -207,12 +215,30 @@ export class Runtime {
       // Still the chat's last message: the queue is empty now. (A later one has taken its place
       // otherwise; it tidies up when it ends.)
       if (turn.run !== undefined && this.tails.get(key) === turn.run) this.tails.delete(key);
-      this.inFlight.leave();
-      this.report(key, inbound, performance.now() - started, outcome);
+      if (saving) {
+        saving.then(
+          () => this.settled(key, inbound, started, outcome),
+          (err: unknown) => this.notSaved(key, inbound, started, err),
+        );
+      } else this.settled(key, inbound, started, outcome);
     }
   }
 
-  private report(key: string, inbound: Inbound, ms: number, outcome: 'ok' | 'duplicate' | 'unavailable' | 'error'): void {
+  /** The user was answered, but the store could not confirm the new session (it keeps it: SessionStore.commit). */
+  private notSaved(key: string, inbound: Inbound, started: number, err: unknown): void {
+    if (err instanceof StoreUnavailableError) {
+      this.o.logger.warn({ chat: key, err: { message: err.message, cause: String((err.cause as Error)?.message ?? '') } }, 'session store unavailable after the reply: the new session is kept in this process until it is back');
+    } else this.o.logger.error({ chat: key, channel: inbound.channel, err }, 'session commit failed');
+    this.settled(key, inbound, started, 'unavailable');
+  }
+
+  /** The message is done with, its new session (if any) written: no longer in flight. */
+  private settled(key: string, inbound: Inbound, started: number, outcome: Outcome): void {
+    this.inFlight.leave();
+    this.report(key, inbound, performance.now() - started, outcome);
+  }
+
+  private report(key: string, inbound: Inbound, ms: number, outcome: Outcome): void {
     try {
       // Never the message itself: what was said may be personal data. (The level check spares
       // building the log object on every message when debug is off, as in production.)

@@ -11,8 +11,17 @@
 //
 // A marker says who wrote it and until when the chat may be held. A holder that died leaves its
 // marker behind; once that deadline passes, the next claimant takes over and the user is told
-// the session was reset. A commit that failed because Redis went away is remembered in this
-// process (`orphans`), so when Redis is back the old session is restored, not reset.
+// the session was reset. A hand-back that failed because Redis went away is remembered in this
+// process (`orphans`), so when Redis is back the session is restored, not reset: for a commit,
+// the new session, which the user has already been answered from (see below).
+//
+// A commit does not hold anyone up until Redis acknowledges it. The runtime sends the user's
+// replies as soon as the commit is written to the socket, and the chat's next message may send
+// its claim right behind it: Redis runs one connection's commands in order, so that claim finds
+// the committed session, or, should the commit fail, our own marker, and the orphan above takes
+// its place. (ioredis settles replies in order too, so the failure is on record by then; were it
+// not, the claim would wait and retry as for any held chat until it is.) A lone chat's message
+// thus waits for one round trip to Redis, not two.
 //
 // A claim can also be lost the other way round: Redis runs the `SET .. GET`, then dies (or the
 // connection drops) before its reply arrives. The chat then holds this process's own marker and
@@ -194,18 +203,26 @@ export class RedisSessionStore implements SessionStore {
     return this.known.get(this.keyOf(chatKey))?.session;
   }
 
-  async commit(claim: Claim, session: Session, ttlMs = this.opts.ttlMs): Promise<void> {
-    // handBack's steps written out here: one async frame less on every message.
-    const c = this.handingBack(claim);
-    const raw = encodeSession(session);
+  commit(claim: Claim, session: Session, ttlMs = this.opts.ttlMs): Promise<void> {
+    let c: RedisClaim;
     try {
-      this.coalesce();
-      await this.set([c.redisKey, raw, 'PX', this.px(ttlMs)]);
+      c = this.handingBack(claim);
     } catch (err) {
-      this.orphans.set(c.redisKey, c.before);
-      throw new StoreUnavailableError(err);
+      return Promise.reject(err);
     }
-    this.remember(c.redisKey, raw, session);
+    const key = c.redisKey;
+    const raw = encodeSession(session);
+    // Remembered now, not on the reply: the chat's next claim may leave before it (see the top).
+    this.remember(key, raw, session);
+    this.coalesce();
+    return this.set([key, raw, 'PX', this.px(ttlMs)]).then(
+      () => undefined,
+      (err: unknown) => {
+        // The user has been answered from this session: restore it, not the one before.
+        this.orphans.set(key, raw);
+        throw new StoreUnavailableError(err);
+      },
+    );
   }
 
   async release(claim: Claim): Promise<void> {

@@ -27,6 +27,12 @@ export interface SessionStore {
    * Hands the chat back with `session`. The store may keep the object and return it from a later
    * claim (the Redis store does, to skip decoding), so neither side may change it in place.
    * `ttlMs` shortens this session's life (it holds personal answers); default: the store's TTL.
+   *
+   * The hand-back takes effect when `commit` is called: this process's next claim of the chat
+   * returns this session even when made before the promise settles, which is when the store has
+   * it for sure (other processes wait for it like for any held chat). Should the write fail (the promise rejects with StoreUnavailableError), the store keeps
+   * the session and restores it on this process's next claim of the chat, so the caller may
+   * answer the user from it without waiting.
    */
   commit(claim: Claim, session: Session, ttlMs?: number): Promise<void>;
   release(claim: Claim): Promise<void>;
