@@ -249,7 +249,8 @@ describe('Pandu end to end: node src/main.ts in long-polling mode, fake Bot API,
   });
 
   it('1. two users at once: Ani takes the eligibility check by buttons and gets a verdict, Dewi checks her incentive status; /healthz, /metrics', async () => {
-    expect(fake.callsOf('getUpdates').length + fake.heldPolls().length, 'long polling, not a webhook').toBeGreaterThan(0);
+    // "Pandu started" is logged once polling is set going; its first getUpdates may reach the fake a moment later.
+    await waitFor('long polling (a getUpdates call)', () => fake.callsOf('getUpdates').length + fake.heldPolls().length > 0, ctx);
     expect(fake.callsOf('setWebhook')).toEqual([]);
     // The staff group got its queue topic at start.
     expect([...topics.values()].map((t) => t.name)).toEqual(['📥 Antrean Pandu']);
