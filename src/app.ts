@@ -36,7 +36,11 @@ export function buildEngine(c: EngineConfig): Engine {
  */
 export function createRedis(url: string, logger: Logger): Redis {
   const redis = new Redis(url, {
-    maxRetriesPerRequest: 1,
+    // 0: a command whose reply was lost to a dropped connection fails at once and is never sent
+    // again. ioredis would otherwise resend it after reconnecting, and a resent claim or commit
+    // can undo what another process has done with the chat since (the store recovers from a
+    // failed one: see src/store/redis-store.ts).
+    maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     connectTimeout: 3_000,
     retryStrategy: (times) => Math.min(100 * times, 2_000),

@@ -32,6 +32,21 @@ describe('how long a session is kept', () => {
     expect(await redis.get(key)).not.toContain('3201010101909901');
   });
 
+  it('a platform retry of the NIK message (handed back unchanged) keeps the 15 minutes', async () => {
+    const prefix = db.prefix();
+    const redis = db.redis;
+    const { runtime } = testRuntime({ store: new RedisSessionStore(redis, { prefix, ttlMs: 30 * DAY }) });
+    const user = new ConsoleDriver(runtime);
+    await user.start('budi', 'status');
+    await user.say('budi', 'ya');
+    const nik = { channel: 'console', chatId: 'budi', userId: 'budi', messageId: 'nik-1', event: { type: 'text', text: '3201010101909901' } } as const;
+    expect((await runtime.handle(nik)).map((r) => r.text).join('\n')).toMatch(/membuktikan/);
+    expect(await runtime.handle(nik)).toEqual([]); // the retry: dropped, the session handed back as it was
+    const ttl = await redis.pttl(`${prefix}s:console:budi`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(PERSONAL_TTL_MS);
+  });
+
   it('a push for a chat without a session (it deleted its data) stores nothing', async () => {
     const store = new MemorySessionStore(30 * DAY);
     const { runtime } = testRuntime({ store });

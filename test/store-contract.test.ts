@@ -2,10 +2,12 @@
 // release and remove do. Runs against the in-memory store and against a real redis-server.
 import { Redis, type Command } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SESSION_VERSION, type Session } from '../src/core/types.ts';
+import pino from 'pino';
+import { createRedis, redisReady } from '../src/app.ts';
+import { PERSONAL_TTL_MS, SESSION_VERSION, type Session } from '../src/core/types.ts';
 import { MemorySessionStore } from '../src/store/memory-store.ts';
 import { RedisSessionStore } from '../src/store/redis-store.ts';
-import { StoreUnavailableError, type SessionStore } from '../src/store/session-store.ts';
+import { StoreUnavailableError, type Claim, type SessionStore } from '../src/store/session-store.ts';
 import { storedSession } from './support/stored-session.ts';
 
 function session(step: string): Session {
@@ -301,6 +303,91 @@ describe('RedisSessionStore specifics', () => {
     const c2 = await a.claim('c');
     expect(c2.loaded).toEqual({ status: 'reset', reason: 'corrupt' });
     await a.release(c2);
+  });
+
+  /** A client whose next commit (a plain SET of a session) fails: never sent, or run by Redis with its reply lost. */
+  function failingNextCommit(base = redis): { client: Redis; fail(how: 'unsent' | 'after'): void } {
+    let how: 'unsent' | 'after' | undefined;
+    const client = new Proxy(base, {
+      get(target, prop, receiver) {
+        if (prop === 'sendCommand') {
+          return async (cmd: Command, stream?: unknown) => {
+            const send = () => (target.sendCommand as (c: Command, s?: unknown) => Promise<unknown>).call(target, cmd, stream);
+            const isCommit = cmd.name === 'set' && !cmd.args.includes('GET') && !String(cmd.args[1]).startsWith('\u0001');
+            if (!isCommit || !how) return send();
+            const now = how;
+            how = undefined;
+            if (now === 'unsent') throw new Error('Connection is closed.');
+            await send();
+            throw new Error('Connection is closed.');
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    return { client, fail: (h) => void (how = h) };
+  }
+
+  it('a failed commit of a session with personal answers is written back on close with its short TTL', async () => {
+    const { client, fail } = failingNextCommit(new Redis(inject('redisUrl'))); // its own: close() quits it
+    const prefix = `test:orphan-ttl:${process.pid}:`;
+    const store = new RedisSessionStore(client, { prefix, ttlMs: 30 * 86_400_000 });
+    const withNik: Session = { ...session('factor'), answers: { nik: '3201010101909901' } };
+    const c = await store.claim('c');
+    fail('unsent');
+    await expect(store.commit(c, withNik, PERSONAL_TTL_MS)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await store.close(); // a restart: the session is written back, the user walked away
+    const key = store.keyOf('c');
+    expect(storedSession(await redis.get(key))).toEqual(withNik);
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(PERSONAL_TTL_MS);
+  });
+
+  it("a process with a failed commit of a chat waits while another process holds it, then takes that one's session", async () => {
+    const { client, fail } = failingNextCommit();
+    const prefix = `test:orphan-held:${process.pid}:`;
+    const store = new RedisSessionStore(client, { prefix, ttlMs: 60_000, lockMs: 60_000, waitMs: 2_000 });
+    const other = new RedisSessionStore(redis, { prefix, ttlMs: 60_000, lockMs: 60_000 });
+    const c = await store.claim('c');
+    fail('after'); // Redis stored it; this process never heard back and keeps it to restore
+    await expect(store.commit(c, session('mine'))).rejects.toBeInstanceOf(StoreUnavailableError);
+    const held = await other.claim('c'); // the user's next message reached the other process
+    expect(held.loaded).toEqual({ status: 'ok', session: session('mine') });
+    let got: Claim | undefined;
+    const waiting = store.claim('c').then((x) => (got = x));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toBeUndefined(); // not taken over with the copy this process kept
+    await other.commit(held, session('by-other'));
+    await waiting;
+    expect(got!.loaded).toEqual({ status: 'ok', session: session('by-other') });
+    await store.release(got!);
+  });
+
+  it("a commit whose reply was lost to a dropped connection is not sent again after the reconnect, over another process's newer session", async () => {
+    const silent = pino({ level: 'silent' });
+    const prefix = `test:no-resend:${process.pid}:`;
+    const [ca, cb] = [createRedis(inject('redisUrl'), silent), createRedis(inject('redisUrl'), silent)];
+    expect(await redisReady(ca, 5_000)).toBe(true);
+    expect(await redisReady(cb, 5_000)).toBe(true);
+    const a = new RedisSessionStore(ca, { prefix, ttlMs: 60_000 });
+    const b = new RedisSessionStore(cb, { prefix, ttlMs: 60_000 });
+    const claimed = await a.claim('c');
+    const saved = a.commit(claimed, session('s1')).then(() => 'confirmed', () => 'failed');
+    (ca as unknown as { stream: { destroy(): void } }).stream.destroy(); // written; the reply never comes back
+    await new Promise((r) => setTimeout(r, 20));
+    const next = await b.claim('c'); // the user, answered from s1, writes again; the other process gets it
+    expect(next.loaded).toEqual({ status: 'ok', session: session('s1') });
+    await b.commit(next, session('s2'));
+    expect(await saved).toBe('failed');
+    expect(await redisReady(ca, 5_000)).toBe(true); // reconnected: nothing may be sent again now
+    await new Promise((r) => setTimeout(r, 100));
+    expect(storedSession(await redis.get(a.keyOf('c')))).toEqual(session('s2'));
+    const again = await a.claim('c'); // and this process carries on from the other's session
+    expect(again.loaded).toEqual({ status: 'ok', session: session('s2') });
+    await a.release(again);
+    await Promise.all([ca.quit(), cb.quit()]);
   });
 
   it("a lost claim that was waiting for another process's chat does not take it over", async () => {

@@ -129,6 +129,8 @@ export class Runtime {
     let outcome: Outcome = 'ok';
     let lang: Lang = engine.defaultLang;
     let saving: Promise<void> | undefined;
+    /** The TTL of the session as it was, for a hand-back that leaves it so: short while it holds personal answers. */
+    let asWas: number | undefined;
     try {
       // Read before the claim: the moment the message is handled is when it arrived here.
       let now = this.now();
@@ -159,6 +161,7 @@ export class Runtime {
       if (loaded.status === 'ok') {
         session = loaded.session;
         lang = session.lang;
+        if (holdsPersonal(engine, session)) asWas = PERSONAL_TTL_MS;
       } else if (loaded.status === 'reset') {
         logger.warn({ chat: key, reason: loaded.reason }, 'session reset');
         prefix.push({ text: engine.t(lang, 'common.sessionReset'), lang });
@@ -168,7 +171,7 @@ export class Runtime {
         // Nothing to apply: a stray effect (a push for a chat that moved on, or deleted its
         // data) must not create or refresh a session.
         if (res.duplicate) outcome = 'duplicate';
-        await store.release(claim);
+        await store.release(claim, asWas);
         return [];
       }
       const replies = prefix.length > 0 ? [...prefix, ...res.replies] : res.replies;
@@ -192,7 +195,7 @@ export class Runtime {
         }
       }
       if (forget) {
-        await store.remove(claim);
+        await store.remove(claim, asWas);
         await this.o.hooks?.forgetChat?.(key);
         logger.info({ chat: key }, 'user data deleted on request');
       } else {
@@ -208,7 +211,7 @@ export class Runtime {
       }
       outcome = 'error';
       logger.error({ chat: key, channel: inbound.channel, event: inbound.event.type, err }, 'message handling failed');
-      if (claim) await store.release(claim).catch(() => undefined);
+      if (claim) await store.release(claim, asWas).catch(() => undefined);
       return [{ text: engine.t(lang, 'common.error'), lang }];
     } finally {
       turn.ended = true;

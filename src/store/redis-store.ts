@@ -19,9 +19,8 @@
 // replies as soon as the commit is written to the socket, and the chat's next message may send
 // its claim right behind it: Redis runs one connection's commands in order, so that claim finds
 // the committed session, or, should the commit fail, our own marker, and the orphan above takes
-// its place. (ioredis settles replies in order too, so the failure is on record by then; were it
-// not, the claim would wait and retry as for any held chat until it is.) A lone chat's message
-// thus waits for one round trip to Redis, not two.
+// its place (ioredis settles replies in the order they come, so the failure is on record by
+// then). A lone chat's message thus waits for one round trip to Redis, not two.
 //
 // A claim can also be lost the other way round: Redis runs the `SET .. GET`, then dies (or the
 // connection drops) before its reply arrives. The chat then holds this process's own marker and
@@ -64,6 +63,12 @@ interface Known {
   session: Session;
 }
 
+/** What to put back in a chat whose hand-back failed: the session (null: nothing) and its time to live. */
+interface Orphan {
+  raw: string | null;
+  ttlMs: number;
+}
+
 interface RedisClaim extends Claim {
   /** The Redis key of the chat. */
   readonly redisKey: string;
@@ -90,7 +95,7 @@ export class RedisSessionStore implements SessionStore {
   private readonly waitMs: number;
   private readonly now: () => number;
   /** Sessions whose claim succeeded but whose hand-back failed: key -> what to restore. */
-  private readonly orphans = new Map<string, string | null>();
+  private readonly orphans = new Map<string, Orphan>();
   /** key -> the last session string this process read from or wrote to it, and its session. */
   private readonly known = new Map<string, Known>();
   private readonly knownLimit: number;
@@ -167,19 +172,21 @@ export class RedisSessionStore implements SessionStore {
       const lost = this.lost.size > 0 && this.lost.delete(key);
       if (prev === null || !prev.startsWith(MARK)) {
         // Redis came back empty (restarted without persistence) after a hand-back of ours failed.
-        const orphaned = this.orphans.size > 0 && this.orphans.has(key);
-        const before = prev === null && orphaned ? (this.orphans.get(key) ?? null) : prev;
-        if (orphaned) this.orphans.delete(key);
-        if (carried !== undefined) await this.markOrKeep(key, now, before); // we hold it now: our own deadline, not the one we waited on
-        return this.claimOf(chatKey, key, before);
+        const orphan = this.orphans.size > 0 ? this.orphans.get(key) : undefined;
+        const kept = prev === null && orphan ? orphan : { raw: prev, ttlMs: this.opts.ttlMs };
+        if (orphan) this.orphans.delete(key);
+        if (carried !== undefined) await this.markOrKeep(key, now, kept); // we hold it now: our own deadline, not the one we waited on
+        return this.claimOf(chatKey, key, kept.raw);
       }
       const [owner, until] = prev.slice(MARK.length).split('|');
-      if (owner === this.token && this.orphans.has(key)) {
-        // Our own marker from a hand-back that failed while Redis was away: restore what was there.
-        const before = this.orphans.get(key) ?? null;
+      // Our own marker, found by the first attempt, from a hand-back that failed while Redis was
+      // away: restore what was there. (A later attempt may find the marker it wrote itself while
+      // waiting for another holder, who still holds the chat: see `lost` below.)
+      const orphan = carried === undefined && owner === this.token && this.orphans.size > 0 ? this.orphans.get(key) : undefined;
+      if (orphan) {
         this.orphans.delete(key);
-        await this.markOrKeep(key, now, before);
-        return this.claimOf(chatKey, key, before);
+        await this.markOrKeep(key, now, orphan);
+        return this.claimOf(chatKey, key, orphan.raw);
       }
       if (owner === this.token && lost) {
         // Our own marker from our last claim, whose reply never came: the session it replaced is
@@ -205,32 +212,34 @@ export class RedisSessionStore implements SessionStore {
 
   commit(claim: Claim, session: Session, ttlMs = this.opts.ttlMs): Promise<void> {
     let c: RedisClaim;
+    let raw: string;
     try {
+      raw = encodeSession(session); // first: should it throw, the claim can still be released
       c = this.handingBack(claim);
     } catch (err) {
       return Promise.reject(err);
     }
     const key = c.redisKey;
-    const raw = encodeSession(session);
-    // Remembered now, not on the reply: the chat's next claim may leave before it (see the top).
+    // Remembered now, not on the reply: the chat's next message, whose claim may leave before the
+    // reply arrives, steps its guess (`peek`) from this session while the claim travels.
     this.remember(key, raw, session);
     this.coalesce();
     return this.set([key, raw, 'PX', this.px(ttlMs)]).then(
       () => undefined,
       (err: unknown) => {
         // The user has been answered from this session: restore it, not the one before.
-        this.orphans.set(key, raw);
+        this.orphans.set(key, { raw, ttlMs });
         throw new StoreUnavailableError(err);
       },
     );
   }
 
-  async release(claim: Claim): Promise<void> {
-    await this.handBack(claim, (claim as RedisClaim).before);
+  async release(claim: Claim, ttlMs = this.opts.ttlMs): Promise<void> {
+    await this.handBack(claim, (claim as RedisClaim).before, ttlMs);
   }
 
-  async remove(claim: Claim): Promise<void> {
-    await this.handBack(claim, null);
+  async remove(claim: Claim, ttlMs = this.opts.ttlMs): Promise<void> {
+    await this.handBack(claim, null, ttlMs);
   }
 
   async ping(): Promise<boolean> {
@@ -243,10 +252,10 @@ export class RedisSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     // Hand-backs that never reached Redis: one last try, so a restart loses as little as possible.
-    for (const [key, before] of this.orphans) {
+    for (const [key, { raw, ttlMs }] of this.orphans) {
       try {
-        if (before === null) await this.redis.del(key);
-        else await this.set([key, before, 'PX', this.ttlArg]);
+        if (raw === null) await this.redis.del(key);
+        else await this.set([key, raw, 'PX', this.px(ttlMs)]);
         this.orphans.delete(key);
       } catch {
         break;
@@ -298,7 +307,8 @@ export class RedisSessionStore implements SessionStore {
     return c;
   }
 
-  private async handBack(claim: Claim, value: string | null, ttlMs = this.opts.ttlMs): Promise<void> {
+  /** Writes `value` (null: deletes the key). `ttlMs` is the TTL of the session as it was (`before`), kept should this fail. */
+  private async handBack(claim: Claim, value: string | null, ttlMs: number): Promise<void> {
     const c = this.handingBack(claim);
     const key = c.redisKey;
     try {
@@ -308,7 +318,7 @@ export class RedisSessionStore implements SessionStore {
         await this.redis.del(key);
       } else await this.set([key, value, 'PX', this.px(ttlMs)]);
     } catch (err) {
-      this.orphans.set(key, c.before);
+      this.orphans.set(key, { raw: c.before, ttlMs });
       throw new StoreUnavailableError(err);
     }
   }
@@ -342,11 +352,11 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** `mark`; should it fail, what the key held is remembered as if a hand-back had failed. */
-  private async markOrKeep(key: string, now: number, before: string | null): Promise<void> {
+  private async markOrKeep(key: string, now: number, kept: Orphan): Promise<void> {
     try {
       await this.mark(key, now);
     } catch (err) {
-      this.orphans.set(key, before);
+      this.orphans.set(key, kept);
       throw err;
     }
   }

@@ -35,8 +35,13 @@ export interface SessionStore {
    * answer the user from it without waiting.
    */
   commit(claim: Claim, session: Session, ttlMs?: number): Promise<void>;
-  release(claim: Claim): Promise<void>;
-  remove(claim: Claim): Promise<void>;
+  /**
+   * Hands the chat back unchanged. `ttlMs` is the time to live of the session as it was (shorter
+   * when it holds personal answers, as for `commit`); default: the store's TTL.
+   */
+  release(claim: Claim, ttlMs?: number): Promise<void>;
+  /** Deletes the chat's session. Should that fail, the session as it was is kept, with `ttlMs` as for `release`. */
+  remove(claim: Claim, ttlMs?: number): Promise<void>;
   /** Is the store reachable right now? (health checks) */
   ping(): Promise<boolean>;
   close(): Promise<void>;
