@@ -11,7 +11,8 @@
 //      (or, should Pandu read that as 20, the first text of INVALID_AGES it rejects; see there).
 //   B  one chat, 50 eligibility checks in a row; cost must not grow with the session's history.
 //   C  one chat, 200 invalid ages then a valid one; cost must stay flat.
-//   B and C each run after a warm-up on another chat and a young-generation GC (see there).
+//   B and C each run after a warm-up on another chat, then REPEATS times on chats of their own,
+//   each time after a young-generation GC; they report the medians of the repetitions (see there).
 //
 // Verdicts are checked against bench/rules.ts, an independent restatement of the rules; any
 // mismatch, leak or handling error fails the run (exit code 1). The performance targets are
@@ -49,6 +50,14 @@ const SEED = intEnv('SEED', 7);
 const HARD_LIMIT_MS = 115_000;
 const B_PASSES = 50;
 const C_INVALID = 200;
+/**
+ * B and C are each run this many times, each time on a chat of its own, and every figure they
+ * report is the median of the repetitions (each repetition's are in the JSON too). One run of B
+ * compares two windows of about 10 ms. A single stall of the VM (1.5-3 ms, outside the process)
+ * moves such a window's mean by 15-25 %, and B's updates can run twice as fast for a while (most
+ * likely while Node and redis-server share one vCPU): see docs/performance.md, sixth round.
+ */
+const REPEATS = 3;
 /**
  * The invalid age answer. bench-workload.md names "dua puluh": a number in words, which the age
  * question rejected when the workload was written. Should Pandu read numbers written in words
@@ -519,6 +528,39 @@ async function runB(h: Harness, markers: Markers, chat = 900_000_001, passes = B
   };
 }
 
+type BResult = Awaited<ReturnType<typeof runB>>;
+type CResult = Awaited<ReturnType<typeof runC>>;
+
+/** B's figures over its repetitions: medians of the latencies and CPU times; every session size; mismatches added up. */
+function medianB(runs: BResult[]): BResult {
+  const m = (f: (r: BResult) => number) => median(runs.map(f));
+  return {
+    first5: m((r) => r.first5),
+    last5: m((r) => r.last5),
+    first5Median: m((r) => r.first5Median),
+    last5Median: m((r) => r.last5Median),
+    first5CpuUs: m((r) => r.first5CpuUs),
+    last5CpuUs: m((r) => r.last5CpuUs),
+    all: m((r) => r.all),
+    bytes: runs.flatMap((r) => r.bytes),
+    mismatches: runs.reduce((n, r) => n + r.mismatches, 0),
+    extraMenuUpdates: runs[0]!.extraMenuUpdates,
+  };
+}
+
+/** C's figures over its repetitions: medians of the latencies; the first repetition's session sizes; misses added up. */
+function medianC(runs: CResult[]): CResult {
+  const m = (f: (r: CResult) => number) => median(runs.map(f));
+  return {
+    ...runs[0]!,
+    invalidMean: m((r) => r.invalidMean),
+    first20: m((r) => r.first20),
+    last20: m((r) => r.last20),
+    hintMissing: runs.reduce((n, r) => n + r.hintMissing, 0),
+    mismatch: runs.reduce((n, r) => n + r.mismatch, 0),
+  };
+}
+
 async function runC(h: Harness, markers: Markers, chat = 910_000_001, invalidCount = C_INVALID) {
   const profile: Profile = { citizen: true, age: 30, studying: false, occupation: 'none', otherRole: 'none', kkOthers: 0, previousRecipient: false, abroad: false, returningMigrant: false };
   const all = answers(profile, invalidCount);
@@ -663,11 +705,19 @@ async function main(): Promise<number> {
     // alone moves a five-pass mean of ~55 updates by 0.15 ms, whichever window it falls in. B and
     // C then collect only their own garbage, as a chat's updates do.
     await runB(h, markers, 900_000_101, WARMUP_PASSES);
-    youngGc();
-    const b = await runB(h, markers);
+    const bRuns: BResult[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      youngGc();
+      bRuns.push(await runB(h, markers, 900_000_001 + r));
+    }
+    const b = medianB(bRuns);
     await runC(h, markers, 910_000_101, WARMUP_PASSES * 5);
-    youngGc();
-    const c = await runC(h, markers, 910_000_001, C_INVALID);
+    const cRuns: CResult[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      youngGc();
+      cRuns.push(await runC(h, markers, 910_000_001 + r, C_INVALID));
+    }
+    const c = medianC(cRuns);
 
     const leaks = h.trap.leaks.length;
     const errors = h.done.errors + h.logLines.error;
@@ -703,14 +753,16 @@ async function main(): Promise<number> {
       `  other checks      ${a.silent} updates without a reply, ${a.hintMissing} "${INVALID_AGE}" answers not re-asked with the hint`,
       ...verdicts.examples.map((e) => `  MISMATCH ${e}`),
       '',
-      `Workload B: one chat, ${B_PASSES} eligibility checks in a row ("menu" before "1" from pass 2: ${b.extraMenuUpdates} extra updates; warm-up: ${WARMUP_PASSES} passes on another chat, not counted; then a young-generation GC)`,
+      `Workload B: one chat, ${B_PASSES} eligibility checks in a row ("menu" before "1" from pass 2: ${b.extraMenuUpdates} extra updates; warm-up: ${WARMUP_PASSES} passes on another chat, not counted), run ${REPEATS} times on chats of their own, each after a young-generation GC; figures are the medians of the ${REPEATS}`,
+      `  each run          ${bRuns.map((r) => `${r3(r.first5)} / ${r3(r.last5)} / ${r3(r.all)}`).join(', ')} ms (passes 1-5 / 46-50 / all, means)`,
       `  mean latency      passes 1-5 ${r3(b.first5)} ms, passes 46-50 ${r3(b.last5)} ms, all ${r3(b.all)} ms   [target <= 0.3 ms: ${pass(targets.b_mean_max_0_3_ms)}; no growth: ${pass(targets.b_no_growth)}]`,
       `  median update     passes 1-5 ${r3(b.first5Median)} ms, passes 46-50 ${r3(b.last5Median)} ms (for reading the growth check: not affected by single hiccups)`,
       `  cpu per update    passes 1-5 ${b.first5CpuUs.toFixed(1)} us, passes 46-50 ${b.last5CpuUs.toFixed(1)} us (main thread's CPU time: the cost without the waits for Redis)`,
-      `  session in redis  ${b.bytes.map((x) => x.strlen).join(' ')} bytes (STRLEN after each pass); MEMORY USAGE max ${bMemMax} B`,
+      `  session in redis  ${[...new Set(b.bytes.map((x) => x.strlen))].join(', ')} bytes (STRLEN after each pass of each run, the values seen); MEMORY USAGE max ${bMemMax} B`,
       `  verdicts          ${b.mismatches} mismatches`,
       '',
-      `Workload C: one chat, ${C_INVALID} invalid ages ("${INVALID_AGE}") then a valid one (warm-up: ${WARMUP_PASSES * 5} on another chat, not counted; then a young-generation GC)`,
+      `Workload C: one chat, ${C_INVALID} invalid ages ("${INVALID_AGE}") then a valid one (warm-up: ${WARMUP_PASSES * 5} on another chat, not counted), run ${REPEATS} times on chats of their own, each after a young-generation GC; figures are the medians of the ${REPEATS}`,
+      `  each run          ${cRuns.map((r) => `${r3(r.invalidMean)} (${r3(r.first20)} / ${r3(r.last20)})`).join(', ')} ms (mean of the invalid answers (first 20 / last 20))`,
       `  invalid answers   mean ${r3(c.invalidMean)} ms (first 20: ${r3(c.first20)} ms, last 20: ${r3(c.last20)} ms)   [flat: ${pass(targets.c_flat)}]`,
       `  session in redis  ${c.before.strlen} B before, ${c.afterInvalid.strlen} B after the invalid answers, ${c.after.strlen} B at the end; ${c.hintMissing} not re-asked`,
       '',
@@ -745,11 +797,13 @@ async function main(): Promise<number> {
       b_session_bytes_max: bBytesMax,
       b_session_memory_usage_max: bMemMax,
       b_mismatches: b.mismatches,
+      b_runs: bRuns.map((r) => ({ first5_mean_ms: r3(r.first5), last5_mean_ms: r3(r.last5), mean_ms: r3(r.all) })),
       c_invalid_mean_ms: r3(c.invalidMean),
       c_invalid_first20_mean_ms: r3(c.first20),
       c_invalid_last20_mean_ms: r3(c.last20),
       c_session_bytes_before: c.before.strlen,
       c_session_bytes_after: c.after.strlen,
+      c_runs: cRuns.map((r) => ({ invalid_mean_ms: r3(r.invalidMean), first20_mean_ms: r3(r.first20), last20_mean_ms: r3(r.last20) })),
       leaks,
       errors,
       ok,
