@@ -306,14 +306,15 @@ describe('RedisSessionStore specifics', () => {
   });
 
   /** A client whose next commit (a plain SET of a session) fails: never sent, or run by Redis with its reply lost. */
-  function failingNextCommit(base = redis): { client: Redis; fail(how: 'unsent' | 'after'): void } {
+  function failingNextCommit(base = redis, what: 'commit' | 'mark' = 'commit'): { client: Redis; fail(how: 'unsent' | 'after'): void } {
     let how: 'unsent' | 'after' | undefined;
     const client = new Proxy(base, {
       get(target, prop, receiver) {
         if (prop === 'sendCommand') {
           return async (cmd: Command, stream?: unknown) => {
             const send = () => (target.sendCommand as (c: Command, s?: unknown) => Promise<unknown>).call(target, cmd, stream);
-            const isCommit = cmd.name === 'set' && !cmd.args.includes('GET') && !String(cmd.args[1]).startsWith('\u0001');
+            const isMarker = String(cmd.args[1]).startsWith('\u0001');
+            const isCommit = cmd.name === 'set' && !cmd.args.includes('GET') && (what === 'mark' ? isMarker : !isMarker);
             if (!isCommit || !how) return send();
             const now = how;
             how = undefined;
@@ -365,6 +366,48 @@ describe('RedisSessionStore specifics', () => {
     await store.release(got!);
   });
 
+  it("a session with personal answers read back from another process is never kept for 30 days when taking the chat fails", async () => {
+    const { client, fail } = failingNextCommit(new Redis(inject('redisUrl')), 'mark'); // its own: close() quits it
+    const prefix = `test:orphan-foreign-ttl:${process.pid}:`;
+    const store = new RedisSessionStore(client, { prefix, ttlMs: 30 * 86_400_000, lockMs: 60_000 });
+    const other = new RedisSessionStore(redis, { prefix, ttlMs: 30 * 86_400_000, lockMs: 60_000 });
+    const withNik: Session = { ...session('factor'), answers: { nik: '3201010101909901' } };
+    const held = await other.claim('c');
+    fail('unsent'); // this process's marking of the chat, once it gets it, fails
+    const waiting = store.claim('c').then(() => 'held', (e: unknown) => (e instanceof StoreUnavailableError ? 'failed' : String(e)));
+    await new Promise((r) => setTimeout(r, 20));
+    await other.commit(held, withNik, PERSONAL_TTL_MS);
+    expect(await waiting).toBe('failed');
+    await store.close(); // a restart: what it read is written back...
+    const key = store.keyOf('c');
+    expect(storedSession(await redis.get(key))).toEqual(withNik);
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(PERSONAL_TTL_MS); // ...with the short TTL, as its time to live is not known
+  });
+
+  it('nor after giving up once: the marker it wrote while waiting is not the one its failed commit left', async () => {
+    const { client, fail } = failingNextCommit();
+    const prefix = `test:orphan-gaveup:${process.pid}:`;
+    const store = new RedisSessionStore(client, { prefix, ttlMs: 60_000, lockMs: 60_000, waitMs: 50 });
+    const other = new RedisSessionStore(redis, { prefix, ttlMs: 60_000, lockMs: 60_000 });
+    const c = await store.claim('c');
+    fail('after');
+    await expect(store.commit(c, session('mine'))).rejects.toBeInstanceOf(StoreUnavailableError);
+    const held = await other.claim('c');
+    await expect(store.claim('c')).rejects.toThrow(/busy|unavailable/); // waited, gave up: its waiting marker stays
+    expect(await redis.get(store.keyOf('c'))).toMatch(/^\u0001L\|/);
+    let got: Claim | undefined;
+    const retry = store.claim('c').then((x) => (got = x), () => undefined); // the user's retry reaches this process
+    await new Promise((r) => setTimeout(r, 30));
+    expect(got).toBeUndefined(); // still the other's chat
+    await other.commit(held, session('by-other'));
+    await retry;
+    if (!got) got = await store.claim('c'); // (the retry may have given up again meanwhile)
+    expect(got.loaded).toEqual({ status: 'ok', session: session('by-other') });
+    await store.release(got);
+  });
+
   it("a commit whose reply was lost to a dropped connection is not sent again after the reconnect, over another process's newer session", async () => {
     const silent = pino({ level: 'silent' });
     const prefix = `test:no-resend:${process.pid}:`;
@@ -376,7 +419,7 @@ describe('RedisSessionStore specifics', () => {
     const claimed = await a.claim('c');
     const saved = a.commit(claimed, session('s1')).then(() => 'confirmed', () => 'failed');
     (ca as unknown as { stream: { destroy(): void } }).stream.destroy(); // written; the reply never comes back
-    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (await redis.get(a.keyOf('c')))?.startsWith('\u0001'); i++) await new Promise((r) => setTimeout(r, 5)); // Redis ran it
     const next = await b.claim('c'); // the user, answered from s1, writes again; the other process gets it
     expect(next.loaded).toEqual({ status: 'ok', session: session('s1') });
     await b.commit(next, session('s2'));

@@ -129,8 +129,11 @@ export class Runtime {
     let outcome: Outcome = 'ok';
     let lang: Lang = engine.defaultLang;
     let saving: Promise<void> | undefined;
-    /** The TTL of the session as it was, for a hand-back that leaves it so: short while it holds personal answers. */
-    let asWas: number | undefined;
+    /**
+     * The TTL of the session as it was, for a hand-back that leaves it so: short while it holds
+     * personal answers, or when it could not be read (it may hold some).
+     */
+    let asWas: number | undefined = PERSONAL_TTL_MS;
     try {
       // Read before the claim: the moment the message is handled is when it arrived here.
       let now = this.now();
@@ -161,7 +164,7 @@ export class Runtime {
       if (loaded.status === 'ok') {
         session = loaded.session;
         lang = session.lang;
-        if (holdsPersonal(engine, session)) asWas = PERSONAL_TTL_MS;
+        if (!holdsPersonal(engine, session)) asWas = undefined;
       } else if (loaded.status === 'reset') {
         logger.warn({ chat: key, reason: loaded.reason }, 'session reset');
         prefix.push({ text: engine.t(lang, 'common.sessionReset'), lang });
@@ -195,7 +198,7 @@ export class Runtime {
         }
       }
       if (forget) {
-        await store.remove(claim, asWas);
+        await store.remove(claim);
         await this.o.hooks?.forgetChat?.(key);
         logger.info({ chat: key }, 'user data deleted on request');
       } else {

@@ -9,9 +9,12 @@
 // also across processes, without a separate lock key or a Lua script (each would cost commands
 // on every message: INFO commandstats counts the commands a script runs).
 //
-// A marker says who wrote it and until when the chat may be held. A holder that died leaves its
-// marker behind; once that deadline passes, the next claimant takes over and the user is told
-// the session was reset. A hand-back that failed because Redis went away is remembered in this
+// A marker says who wrote it, until when the chat may be held, and which of its writer's markers
+// it is (a number: no two are alike). A holder that died leaves its marker behind; once that
+// deadline passes, the next claimant takes over and the user is told the session was reset.
+// (Known gap: should two other processes both be waiting for a dead holder's chat when its
+// deadline passes, both can take it over; each user gets the reset notice, and one message can
+// be lost.) A hand-back that failed because Redis went away is remembered in this
 // process (`orphans`), so when Redis is back the session is restored, not reset: for a commit,
 // the new session, which the user has already been answered from (see below).
 //
@@ -25,9 +28,12 @@
 // A claim can also be lost the other way round: Redis runs the `SET .. GET`, then dies (or the
 // connection drops) before its reply arrives. The chat then holds this process's own marker and
 // the session it replaced came back to nobody. So this process keeps, per chat, the last session
-// string it saw or wrote (`known`, bounded) and the chats whose last claim failed that way
-// (`lost`); the next claim that finds our own marker there takes the chat over at once and
-// restores that copy, instead of waiting out its own deadline and resetting the conversation.
+// string it saw or wrote (`known`, bounded) and the markers of the claims that failed that way
+// (`lost`); the next claim that finds one of those very markers there takes the chat over at
+// once and restores that copy, instead of waiting out its own deadline and resetting the
+// conversation. A failed hand-back's orphan is restored the same way: only by a claim that finds
+// a marker the hand-back could have left, never one this process wrote while waiting for
+// another holder (who may still hold the chat).
 // Without a copy the chat is reset at once, as an abandoned one would be after its deadline.
 // Across several processes the copy can be one step old (another process wrote the chat after
 // our last look), and should the lost claim have replaced another process's marker, both handle
@@ -50,7 +56,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Command, type Redis } from 'ioredis';
-import type { Session } from '../core/types.ts';
+import { PERSONAL_TTL_MS, type Session } from '../core/types.ts';
 import { decodeSession, encodeSession, StoreUnavailableError, type Claim, type Loaded, type SessionStore } from './session-store.ts';
 
 const MARK = '\u0001L|';
@@ -67,11 +73,18 @@ interface Known {
 interface Orphan {
   raw: string | null;
   ttlMs: number;
+  /**
+   * The markers of ours that may be in the chat's key while the hand-back has not landed: a claim
+   * that finds one of them there restores `raw`. Any other marker may be a holder's.
+   */
+  markers: string[];
 }
 
 interface RedisClaim extends Claim {
   /** The Redis key of the chat. */
   readonly redisKey: string;
+  /** Our marker in the key while we hold the chat. */
+  readonly marker: string;
   /** What the key held before the claim: restored on release. null = nothing. */
   readonly before: string | null;
   handedBack?: boolean;
@@ -100,13 +113,16 @@ export class RedisSessionStore implements SessionStore {
   private readonly known = new Map<string, Known>();
   private readonly knownLimit: number;
   /**
-   * Keys whose last claim by this process failed after sending the `SET .. GET` that claims the
-   * chat: if Redis ran it, the key holds our marker and the session came back to nobody.
+   * Keys whose claims by this process failed after sending the `SET .. GET` that claims the chat
+   * (since the key was last read), and the markers they sent: if Redis ran one, the key holds it
+   * and the session it replaced came back to nobody.
    */
-  private readonly lost = new Set<string>();
+  private readonly lost = new Map<string, string[]>();
   /** The session TTL as the `PX` argument of a claim or commit. */
   private readonly ttlArg: string;
   private readonly commandOptions: { replyEncoding: 'utf8'; keyPrefix?: string };
+  /** How many markers this process has made (see `markerUntil`). */
+  private markers = 0;
   private lastChatKey = '';
   private lastKey = '';
   /** The socket that took a command of ours in the current tick, and whether it is corked (see `coalesce`). */
@@ -157,48 +173,60 @@ export class RedisSessionStore implements SessionStore {
     let delay = 1;
     for (let attempt = 0; ; attempt++) {
       const now = attempt === 0 ? started : this.now();
-      const deadline = carried ?? now + this.lockMs;
+      const marker = this.markerUntil(carried ?? now + this.lockMs);
       let prev: string | null;
       try {
         this.coalesce();
-        prev = await this.set([key, `${MARK}${this.token}|${deadline}`, 'PX', this.ttlArg, 'GET']);
+        prev = await this.set([key, marker, 'PX', this.ttlArg, 'GET']);
       } catch (err) {
         // Did Redis run it? Unknown. Only a marker of ours that claims the chat (not one that
         // waits for another holder) may be taken over by our next claim: see `lost`.
-        if (carried === undefined) this.lost.add(key);
-        else this.lost.delete(key);
+        if (carried === undefined) {
+          const lost = this.lost.get(key);
+          if (lost) lost.push(marker);
+          else this.lost.set(key, [marker]);
+          this.orphans.get(key)?.markers.push(marker); // it may have replaced the failed hand-back's marker
+        } else this.lost.delete(key);
         throw new StoreUnavailableError(err);
       }
-      const lost = this.lost.size > 0 && this.lost.delete(key);
+      // Whatever the key held is replaced by our marker now, so a lost claim's marker can only be
+      // met this once.
+      const lost = this.lost.size > 0 ? this.lost.get(key) : undefined;
+      if (lost) this.lost.delete(key);
+      const orphan = this.orphans.size > 0 ? this.orphans.get(key) : undefined;
       if (prev === null || !prev.startsWith(MARK)) {
-        // Redis came back empty (restarted without persistence) after a hand-back of ours failed.
-        const orphan = this.orphans.size > 0 ? this.orphans.get(key) : undefined;
-        const kept = prev === null && orphan ? orphan : { raw: prev, ttlMs: this.opts.ttlMs };
+        // A session (a hand-back of ours landed after all, or someone else's), or nothing: Redis
+        // came back empty (restarted without persistence), so our failed hand-back is put back.
         if (orphan) this.orphans.delete(key);
-        if (carried !== undefined) await this.markOrKeep(key, now, kept); // we hold it now: our own deadline, not the one we waited on
-        return this.claimOf(chatKey, key, kept.raw);
+        // The time to live of a session read back is not known here: should holding it fail
+        // below, it is kept with the short one (it may hold personal answers).
+        const kept = prev === null && orphan ? orphan : { raw: prev, ttlMs: Math.min(PERSONAL_TTL_MS, this.opts.ttlMs), markers: [] };
+        const held = carried === undefined ? marker : await this.markOrKeep(key, now, kept, marker); // our own deadline, not the one we waited on
+        return this.claimOf(chatKey, key, held, kept.raw);
       }
       const [owner, until] = prev.slice(MARK.length).split('|');
-      // Our own marker, found by the first attempt, from a hand-back that failed while Redis was
-      // away: restore what was there. (A later attempt may find the marker it wrote itself while
-      // waiting for another holder, who still holds the chat: see `lost` below.)
-      const orphan = carried === undefined && owner === this.token && this.orphans.size > 0 ? this.orphans.get(key) : undefined;
-      if (orphan) {
+      if (owner === this.token && orphan && orphan.markers.includes(prev)) {
+        // Our own marker, left by a hand-back that failed while Redis was away: restore what was
+        // there. (Not any marker of ours: one we wrote while waiting for another holder, who
+        // still holds the chat, says nothing about our hand-back.)
         this.orphans.delete(key);
-        await this.markOrKeep(key, now, orphan);
-        return this.claimOf(chatKey, key, orphan.raw);
+        const held = carried === undefined ? marker : await this.markOrKeep(key, now, orphan, marker);
+        return this.claimOf(chatKey, key, held, orphan.raw);
       }
-      if (owner === this.token && lost) {
+      if (lost?.includes(prev)) {
         // Our own marker from our last claim, whose reply never came: the session it replaced is
         // lost in transit. Take the chat now with the last copy we know, or reset it now.
         const copy = this.known.get(key);
-        return copy ? this.claimOf(chatKey, key, copy.raw) : this.claimOf(chatKey, key, null, { status: 'reset', reason: 'abandoned' });
+        return copy ? this.claimOf(chatKey, key, marker, copy.raw) : this.claimOf(chatKey, key, marker, null, { status: 'reset', reason: 'abandoned' });
       }
       const holderDeadline = Number(until);
       carried = carried === undefined ? holderDeadline : Math.min(carried, holderDeadline);
       if (!Number.isFinite(carried) || now > carried) {
-        await this.mark(key, now);
-        return this.claimOf(chatKey, key, null, { status: 'reset', reason: 'abandoned' });
+        // The holder died: the chat is reset, and a hand-back of ours still on record is older
+        // than whatever the holder did with it.
+        if (orphan) this.orphans.delete(key);
+        const held = await this.mark(key, now);
+        return this.claimOf(chatKey, key, held, null, { status: 'reset', reason: 'abandoned' });
       }
       if (now - started > this.waitMs) throw new StoreUnavailableError(new Error('chat stayed busy'));
       await sleep(delay + Math.random() * delay);
@@ -214,7 +242,7 @@ export class RedisSessionStore implements SessionStore {
     let c: RedisClaim;
     let raw: string;
     try {
-      raw = encodeSession(session); // first: should it throw, the claim can still be released
+      raw = encodeSession(session); // first: should it throw (a bug), the claim is not marked handed back
       c = this.handingBack(claim);
     } catch (err) {
       return Promise.reject(err);
@@ -228,7 +256,7 @@ export class RedisSessionStore implements SessionStore {
       () => undefined,
       (err: unknown) => {
         // The user has been answered from this session: restore it, not the one before.
-        this.orphans.set(key, { raw, ttlMs });
+        this.orphans.set(key, { raw, ttlMs, markers: [c.marker] });
         throw new StoreUnavailableError(err);
       },
     );
@@ -238,8 +266,8 @@ export class RedisSessionStore implements SessionStore {
     await this.handBack(claim, (claim as RedisClaim).before, ttlMs);
   }
 
-  async remove(claim: Claim, ttlMs = this.opts.ttlMs): Promise<void> {
-    await this.handBack(claim, null, ttlMs);
+  async remove(claim: Claim): Promise<void> {
+    await this.handBack(claim, null, this.opts.ttlMs);
   }
 
   async ping(): Promise<boolean> {
@@ -252,8 +280,11 @@ export class RedisSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     // Hand-backs that never reached Redis: one last try, so a restart loses as little as possible.
-    for (const [key, { raw, ttlMs }] of this.orphans) {
+    for (const [key, { raw, ttlMs, markers }] of this.orphans) {
       try {
+        // Only where the hand-back is still missing: not over what another process wrote since.
+        const now = await this.redis.get(key);
+        if (now !== null && !markers.includes(now)) continue;
         if (raw === null) await this.redis.del(key);
         else await this.set([key, raw, 'PX', this.px(ttlMs)]);
         this.orphans.delete(key);
@@ -268,7 +299,7 @@ export class RedisSessionStore implements SessionStore {
    * The claim of a chat whose key held `before` (null: nothing), decoded unless `loaded` is given.
    * A string this process saw or wrote last is not decoded again.
    */
-  private claimOf(chatKey: string, key: string, before: string | null, loaded?: Loaded): RedisClaim {
+  private claimOf(chatKey: string, key: string, marker: string, before: string | null, loaded?: Loaded): RedisClaim {
     if (!loaded) {
       if (before === null) loaded = { status: 'new' };
       else {
@@ -281,7 +312,7 @@ export class RedisSessionStore implements SessionStore {
         }
       }
     }
-    return { key: chatKey, redisKey: key, loaded, before };
+    return { key: chatKey, redisKey: key, marker, loaded, before };
   }
 
   private remember(key: string, raw: string, session: Session): void {
@@ -318,7 +349,8 @@ export class RedisSessionStore implements SessionStore {
         await this.redis.del(key);
       } else await this.set([key, value, 'PX', this.px(ttlMs)]);
     } catch (err) {
-      this.orphans.set(key, { raw: c.before, ttlMs });
+      // A removal that may not have happened is done when Redis is back: what the user asked for.
+      this.orphans.set(key, { raw: value === null ? null : c.before, ttlMs, markers: [c.marker] });
       throw new StoreUnavailableError(err);
     }
   }
@@ -347,16 +379,30 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  private async mark(key: string, now: number): Promise<void> {
-    await this.cmd(() => this.set([key, `${MARK}${this.token}|${now + this.lockMs}`, 'PX', this.ttlArg]));
+  /**
+   * A marker of ours: this process, the deadline, and a number of its own, so that no two markers
+   * this process writes are alike (a marker found in the key then says which write it came from).
+   */
+  private markerUntil(deadline: number): string {
+    return `${MARK}${this.token}|${deadline}|${++this.markers}`;
   }
 
-  /** `mark`; should it fail, what the key held is remembered as if a hand-back had failed. */
-  private async markOrKeep(key: string, now: number, kept: Orphan): Promise<void> {
+  /** Our marker with our own deadline, written; returns it. */
+  private async mark(key: string, now: number, marker = this.markerUntil(now + this.lockMs)): Promise<string> {
+    await this.cmd(() => this.set([key, marker, 'PX', this.ttlArg]));
+    return marker;
+  }
+
+  /**
+   * `mark`; should it fail, what the key held is remembered as if a hand-back had failed (the key
+   * then holds `written`, the marker of the claim's `SET .. GET`, or the new one).
+   */
+  private async markOrKeep(key: string, now: number, kept: Orphan, written: string): Promise<string> {
+    const next = this.markerUntil(now + this.lockMs);
     try {
-      await this.mark(key, now);
+      return await this.mark(key, now, next);
     } catch (err) {
-      this.orphans.set(key, kept);
+      this.orphans.set(key, { raw: kept.raw, ttlMs: kept.ttlMs, markers: [written, next] });
       throw err;
     }
   }

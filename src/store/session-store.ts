@@ -40,8 +40,8 @@ export interface SessionStore {
    * when it holds personal answers, as for `commit`); default: the store's TTL.
    */
   release(claim: Claim, ttlMs?: number): Promise<void>;
-  /** Deletes the chat's session. Should that fail, the session as it was is kept, with `ttlMs` as for `release`. */
-  remove(claim: Claim, ttlMs?: number): Promise<void>;
+  /** Deletes the chat's session. Should that fail, the store completes the removal once it can. */
+  remove(claim: Claim): Promise<void>;
   /** Is the store reachable right now? (health checks) */
   ping(): Promise<boolean>;
   close(): Promise<void>;
