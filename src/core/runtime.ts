@@ -56,6 +56,19 @@ function holdsPersonal(engine: Engine, session: Session): boolean {
   return false;
 }
 
+/**
+ * The time to live a session is stored with: short while it holds personal answers, or when it
+ * could not be read (null: it may hold some); the store's own otherwise.
+ */
+function ttlOf(engine: Engine, session: Session | null): number | undefined {
+  return session && !holdsPersonal(engine, session) ? undefined : PERSONAL_TTL_MS;
+}
+
+/** A store failure as logged: its message and its cause's, nothing of the session. */
+function storeFailure(err: StoreUnavailableError): { message: string; cause: string } {
+  return { message: err.message, cause: String((err.cause as Error)?.message ?? '') };
+}
+
 export function chatKeyOf(inbound: Pick<Inbound, 'channel' | 'chatId'>): string {
   return `${inbound.channel}:${inbound.chatId}`;
 }
@@ -129,11 +142,8 @@ export class Runtime {
     let outcome: Outcome = 'ok';
     let lang: Lang = engine.defaultLang;
     let saving: Promise<void> | undefined;
-    /**
-     * The TTL of the session as it was, for a hand-back that leaves it so: short while it holds
-     * personal answers, or when it could not be read (it may hold some).
-     */
-    let asWas: number | undefined = PERSONAL_TTL_MS;
+    /** The session as it was (null: none, or unreadable): a hand-back that leaves it so keeps its TTL. */
+    let session: Session | null = null;
     try {
       // Read before the claim: the moment the message is handled is when it arrived here.
       let now = this.now();
@@ -160,11 +170,9 @@ export class Runtime {
       }
       const loaded = claim.loaded;
       const prefix: Reply[] = [];
-      let session: Session | null = null;
       if (loaded.status === 'ok') {
         session = loaded.session;
         lang = session.lang;
-        if (!holdsPersonal(engine, session)) asWas = undefined;
       } else if (loaded.status === 'reset') {
         logger.warn({ chat: key, reason: loaded.reason }, 'session reset');
         prefix.push({ text: engine.t(lang, 'common.sessionReset'), lang });
@@ -174,7 +182,7 @@ export class Runtime {
         // Nothing to apply: a stray effect (a push for a chat that moved on, or deleted its
         // data) must not create or refresh a session.
         if (res.duplicate) outcome = 'duplicate';
-        await store.release(claim, asWas);
+        await store.release(claim, ttlOf(engine, session));
         return [];
       }
       const replies = prefix.length > 0 ? [...prefix, ...res.replies] : res.replies;
@@ -203,18 +211,18 @@ export class Runtime {
         logger.info({ chat: key }, 'user data deleted on request');
       } else {
         // Personal answers (a NIK mid-lookup) are not kept for weeks because the user walked away.
-        saving = store.commit(claim, res.session, holdsPersonal(engine, res.session) ? PERSONAL_TTL_MS : undefined);
+        saving = store.commit(claim, res.session, ttlOf(engine, res.session));
       }
       return replies;
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
         outcome = 'unavailable';
-        logger.warn({ chat: key, err: { message: err.message, cause: String((err.cause as Error)?.message ?? '') } }, 'session store unavailable');
+        logger.warn({ chat: key, err: storeFailure(err) }, 'session store unavailable');
         return [{ text: engine.t(lang, 'common.unavailable'), lang }];
       }
       outcome = 'error';
       logger.error({ chat: key, channel: inbound.channel, event: inbound.event.type, err }, 'message handling failed');
-      if (claim) await store.release(claim, asWas).catch(() => undefined);
+      if (claim) await store.release(claim, ttlOf(engine, session)).catch(() => undefined);
       return [{ text: engine.t(lang, 'common.error'), lang }];
     } finally {
       turn.ended = true;
@@ -233,7 +241,7 @@ export class Runtime {
   /** The user was answered, but the store could not confirm the new session (it keeps it: SessionStore.commit). */
   private notSaved(key: string, inbound: Inbound, started: number, err: unknown): void {
     if (err instanceof StoreUnavailableError) {
-      this.o.logger.warn({ chat: key, err: { message: err.message, cause: String((err.cause as Error)?.message ?? '') } }, 'session store unavailable after the reply: the new session is kept in this process until it is back');
+      this.o.logger.warn({ chat: key, err: storeFailure(err) }, 'session store unavailable after the reply: the new session is kept in this process until it is back');
     } else this.o.logger.error({ chat: key, channel: inbound.channel, err }, 'session commit failed');
     this.settled(key, inbound, started, 'unavailable');
   }

@@ -283,8 +283,8 @@ export class RedisSessionStore implements SessionStore {
     for (const [key, { raw, ttlMs, markers }] of this.orphans) {
       try {
         // Only where the hand-back is still missing: not over what another process wrote since.
-        const now = await this.redis.get(key);
-        if (now !== null && !markers.includes(now)) continue;
+        const current = await this.redis.get(key);
+        if (current !== null && !markers.includes(current)) continue;
         if (raw === null) await this.redis.del(key);
         else await this.set([key, raw, 'PX', this.px(ttlMs)]);
         this.orphans.delete(key);

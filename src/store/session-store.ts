@@ -30,9 +30,10 @@ export interface SessionStore {
    *
    * The hand-back takes effect when `commit` is called: this process's next claim of the chat
    * returns this session even when made before the promise settles, which is when the store has
-   * it for sure (other processes wait for it like for any held chat). Should the write fail (the promise rejects with StoreUnavailableError), the store keeps
-   * the session and restores it on this process's next claim of the chat, so the caller may
-   * answer the user from it without waiting.
+   * it for sure (other processes wait for it like for any held chat). Should the write fail (the
+   * promise rejects with StoreUnavailableError), the store keeps the session and restores it on
+   * this process's next claim of the chat, so the caller may answer the user from it without
+   * waiting.
    */
   commit(claim: Claim, session: Session, ttlMs?: number): Promise<void>;
   /**
